@@ -1,0 +1,12 @@
+"""Fleet's Streamlit entry point: the frame only (page config, navigation, sidebar).
+
+All logic lives in ``fleet``; pages live in ``fleet/ui/pages``. Run with
+``streamlit run app.py`` (``make run`` does it after migrating and seeding).
+"""
+
+import streamlit as st
+
+from fleet.ui.frame import run
+
+st.set_page_config(page_title="Fleet — who holds the world's AI compute", page_icon="🛰️", layout="wide")
+run()

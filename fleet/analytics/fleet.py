@@ -1,0 +1,103 @@
+"""From combined chip counts to H100-equivalents per organisation, under a basis.
+
+``h100e_by_chip`` prices each (organisation, chip) figure in H100e; a chip whose
+catalog entry lacks the basis's figure gets NaN (*unknown*), is left out of totals, and
+``org_totals`` counts how many such chip figures it left out so the UI can say so.
+Pure pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fleet.analytics.combine import H100E_ONLY, Combined, CombineOptions, combine
+from fleet.chips import Basis, factor_series
+from fleet.vocab import CERTAINTY_RANK
+
+H100E_ONLY_NAME = "H100e (chips not specified)"
+
+
+def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -> pd.DataFrame:
+    """``combined.by_chip`` plus chip name, factor and h100e / h100e_low / h100e_high."""
+    factors = factor_series(chips.set_index("id"), basis)
+    names = chips.set_index("id")["name"]
+    families = chips.set_index("id")["family"] if "family" in chips else pd.Series(dtype=object)
+    out = combined.by_chip.copy()
+    only = out["chip_key"] == H100E_ONLY
+    out["factor"] = np.where(only, 1.0, out["chip_key"].map(factors).astype("float64"))
+    out["chip"] = np.where(only, H100E_ONLY_NAME, out["chip_key"].map(names))
+    out["family"] = np.where(only, "H100e (unspecified)", out["chip_key"].map(families).fillna("Other"))
+    out["spec_known"] = out["factor"].notna()
+    for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
+        out[dst] = out[src] * out["factor"]
+    return out
+
+
+def chip_mix(known: pd.DataFrame) -> pd.Series:
+    """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out)."""
+    ordered = known.sort_values("h100e", ascending=False)
+    share = ordered["h100e"] / ordered.groupby("holder_id")["h100e"].transform("sum")
+    ordered = ordered.assign(label=ordered["chip"] + " " + (share * 100).round(0).astype("Int64").astype(str) + "%")
+    ordered = ordered.loc[share >= 0.005]
+    return ordered.groupby("holder_id", sort=False)["label"].agg(", ".join)
+
+
+def _certainty_label(ranks: pd.Series) -> pd.Series:
+    names = {rank: str(c) for c, rank in CERTAINTY_RANK.items()}
+    return ranks.map(names)
+
+
+def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
+    """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
+    known = by_chip.loc[by_chip["spec_known"] & (by_chip["qty"] > 0)]
+    grouped = known.groupby("holder_id")
+    totals = grouped.agg(h100e=("h100e", "sum"), h100e_low=("h100e_low", "sum"),
+                         h100e_high=("h100e_high", "sum"), last_valid_on=("valid_on", "max"))
+    totals["chip_mix"] = chip_mix(known)
+    unknown = by_chip.loc[~by_chip["spec_known"] & (by_chip["qty"] > 0)].groupby("holder_id").size()
+    totals = totals.join(unknown.rename("chips_unknown_spec"), how="outer")
+    totals["chips_unknown_spec"] = totals["chips_unknown_spec"].fillna(0).astype("int64")
+    used = contributions.loc[contributions["counted"]]
+    totals["n_sources"] = used.groupby("holder_id")["source_url"].nunique().reindex(totals.index).fillna(0).astype(
+        "int64")
+    totals["n_estimates"] = used.groupby("holder_id")["id"].size().reindex(totals.index).fillna(0).astype("int64")
+    lowest = used["certainty"].map(CERTAINTY_RANK).groupby(used["holder_id"]).min()
+    totals["certainty"] = _certainty_label(lowest.reindex(totals.index))
+    for column in ("h100e", "h100e_low", "h100e_high"):
+        totals[column] = totals[column].fillna(0.0)
+    return totals.reset_index().sort_values("h100e", ascending=False, ignore_index=True)
+
+
+@dataclass
+class FleetState:
+    """Everything a page needs about fleets at one (as-of, known-at, basis, filters)."""
+
+    by_chip: pd.DataFrame  # (holder, chip) figures with h100e columns
+    totals: pd.DataFrame  # one row per organisation, joined with its name/kind/country
+    contributions: pd.DataFrame  # the estimates behind the figures
+    excluded_unknown_spec: int  # (holder, chip) figures left out for lack of a spec on the basis
+
+
+def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, *,
+                as_of, basis: Basis | str = Basis.EIGHT_BIT, include_planned: bool = False,
+                min_certainty: str = "speculative", attribute_to: str = "owner",
+                kinds: tuple[str, ...] = (), countries: tuple[str, ...] = ()) -> FleetState:
+    """Combine, convert to H100e and total per organisation, then apply organisation filters."""
+    options = CombineOptions(as_of=as_of, include_planned=include_planned, min_certainty=min_certainty,
+                             attribute_to=attribute_to)
+    combined = combine(estimates, options)
+    by_chip = h100e_by_chip(combined, chips, basis)
+    orgs = organisations.set_index("id")[["name", "kind", "country", "parent_id"]]
+    keep = orgs.index
+    if kinds:
+        keep = keep[orgs.loc[keep, "kind"].isin(kinds)]
+    if countries:
+        keep = keep[orgs.loc[keep, "country"].isin(countries)]
+    by_chip = by_chip.loc[by_chip["holder_id"].isin(keep)]
+    contributions = combined.contributions.loc[combined.contributions["holder_id"].isin(keep)]
+    totals = org_totals(by_chip, contributions).join(orgs, on="holder_id")
+    unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
+    return FleetState(by_chip=by_chip, totals=totals, contributions=contributions, excluded_unknown_spec=unknown)

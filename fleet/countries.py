@@ -1,0 +1,83 @@
+"""Country names to ISO 3166-1 alpha-3 codes (what the store keeps) and back.
+
+Sources spell countries many ways ("Korea (Republic of)", "UK", "USA"); pycountry
+does the lookup, a short table covers the spellings it does not know.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+_OVERRIDES = {
+    "korea (republic of)": "KOR",
+    "south korea": "KOR",
+    "republic of korea": "KOR",
+    "philippines (the)": "PHL",
+    "russia": "RUS",
+    "uk": "GBR",
+    "england": "GBR",
+    "united states": "USA",
+    "us": "USA",
+    "u.s.": "USA",
+    "u.s.a.": "USA",
+    "taiwan": "TWN",
+    "hong kong": "HKG",
+    "iran": "IRN",
+    "vietnam": "VNM",
+    "turkey": "TUR",
+    "czech republic": "CZE",
+    "the netherlands": "NLD",
+    "uae": "ARE",
+}
+
+# Regions the Countries page compares; everything else is "Rest of world".
+EUROPE = frozenset(
+    "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU "
+    "SVK SVN ESP SWE GBR NOR CHE ISL".split()
+)
+
+
+class UnknownCountry(ValueError):
+    pass
+
+
+@lru_cache(maxsize=1024)
+def to_iso3(name: str) -> str:
+    """ISO alpha-3 code for a country name or code; raises ``UnknownCountry``."""
+    text = name.strip()
+    if not text:
+        raise UnknownCountry("empty country")
+    if text.casefold() in _OVERRIDES:
+        return _OVERRIDES[text.casefold()]
+    try:
+        return pycountry.countries.lookup(text).alpha_3
+    except LookupError:
+        pass
+    try:
+        hits = pycountry.countries.search_fuzzy(text)
+    except LookupError:
+        hits = []
+    if len(hits) == 1:
+        return hits[0].alpha_3
+    raise UnknownCountry(f"{name!r} is not a country pycountry or Fleet knows")
+
+
+def country_name(iso3: str | None) -> str:
+    if not iso3:
+        return "Unknown"
+    country = pycountry.countries.get(alpha_3=iso3)
+    if country is None:
+        return iso3
+    return getattr(country, "common_name", None) or country.name
+
+
+def region(iso3: str | None) -> str:
+    if iso3 == "USA":
+        return "United States"
+    if iso3 == "CHN":
+        return "China"
+    if iso3 in EUROPE:
+        return "Europe"
+    return "Rest of world" if iso3 else "Unknown"

@@ -1,0 +1,75 @@
+"""Every st.cache_* in the app lives here: bounded, and keyed on the store's data version.
+
+``data_version()`` is one cheap query per rerun; every loader takes the version as an
+argument, so an import or edit (which bumps the version) invalidates the caches
+without any explicit clearing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine
+
+from fleet import queries
+from fleet.analytics.fleet import FleetState
+from fleet.analytics.fleet import fleet_state as compute_fleet_state
+from fleet.config import Settings, get_settings
+from fleet.db import data_version as store_version
+from fleet.db import make_engine, read_session
+from fleet.view_state import Filters
+
+TTL = "1h"
+
+
+def settings() -> Settings:
+    # Not cached: reading the environment and secrets file is cheap, and a cached copy
+    # would outlive a changed FLEET_DATABASE_URL within one server process.
+    return get_settings()
+
+
+@st.cache_resource(max_entries=4)
+def engine(database_url: str) -> Engine:
+    return make_engine(database_url)
+
+
+def current_engine() -> Engine:
+    return engine(settings().database_url)
+
+
+def version() -> tuple[str, int, datetime | None]:
+    """The cache key of the data: (database URL, data version, high-water mark)."""
+    url = settings().database_url
+    with read_session(engine(url)) as session:
+        return (url, *store_version(session))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
+    with read_session(engine(data_version[0])) as session:
+        return queries.estimates_frame(session, known_at=known_at)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def organisations(data_version: tuple) -> pd.DataFrame:
+    with read_session(engine(data_version[0])) as session:
+        return queries.organisations_frame(session)
+
+
+@st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
+def chips(data_version: tuple) -> pd.DataFrame:
+    with read_session(engine(data_version[0])) as session:
+        return queries.chips_frame(session)
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Combining estimates…")
+def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
+    """The combined fleet state for the shared controls; cached per data version and filters."""
+    return compute_fleet_state(
+        estimates(data_version, filters.known_at), chips(data_version), organisations(data_version),
+        as_of=filters.as_of, basis=filters.basis, include_planned=filters.include_planned,
+        min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
+        kinds=filters.kinds, countries=filters.countries,
+    )

@@ -1,0 +1,50 @@
+"""The app's frame: navigation, the footer with attribution, and the error boundary.
+
+A page that raises shows a short apology and the error is logged on the server; users
+never see a stack trace. Streamlit's own control flow (``st.rerun``/``st.stop``) derives
+from BaseException and passes through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from fleet.ui.pages import organisations
+
+log = logging.getLogger("fleet.ui")
+
+ATTRIBUTION = (
+    "Data: Epoch AI, [Data on GPU Clusters](https://epoch.ai/data/gpu-clusters), "
+    "[Data on Machine Learning Hardware](https://epoch.ai/data/machine-learning-hardware), "
+    "[Data on AI Models](https://epoch.ai/data/ai-models) and "
+    "[AI Companies](https://epoch.ai/data/ai-companies) — CC-BY 4.0; "
+    "plus hand-gathered public sources linked on each estimate."
+)
+
+
+def pages() -> list:
+    return [
+        st.Page(organisations.render, title="Organisations", icon="🏢", url_path="organisations", default=True),
+    ]
+
+
+def footer() -> None:
+    st.divider()
+    st.caption(ATTRIBUTION)
+
+
+def run() -> None:
+    navigation = st.navigation(pages())
+    try:
+        navigation.run()
+    except (OperationalError, ProgrammingError):
+        log.exception("database error while rendering %s", navigation.title)
+        st.error("The database is not ready (not migrated, or unreachable). "
+                 "Run `make run`, or `python -m fleet db upgrade && python -m fleet seed`.")
+    except Exception:
+        log.exception("error while rendering %s", navigation.title)
+        st.error("Sorry — this page hit an error. It has been logged; try other settings or reload.")
+    footer()

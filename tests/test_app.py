@@ -1,0 +1,45 @@
+"""AppTest of the app frame and the organisations page on a seeded store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def app_on(monkeypatch):
+    def make(url: str) -> AppTest:
+        monkeypatch.setenv("FLEET_DATABASE_URL", url)
+        at = AppTest.from_file(APP, default_timeout=60)
+        return at.run()
+    return make
+
+
+def test_organisations_page_lists_seeded_organisations_with_h100e_and_sources(seeded_url, app_on):
+    at = app_on(seeded_url)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Organisations"
+    table = at.dataframe[0].value
+    assert len(table) >= 100
+    assert {"Organisation", "H100e (8bit basis)", "Latest source"} <= set(table.columns)
+    names = set(table["Organisation"])
+    assert {"Meta", "Microsoft", "Google", "xAI"} <= names
+    assert table["H100e (8bit basis)"].is_monotonic_decreasing
+    assert table["Latest source"].str.startswith("http").all()
+    assert any("Epoch AI" in c.value for c in at.caption)
+
+
+def test_an_unmigrated_database_gets_a_friendly_message_not_a_trace(tmp_path, app_on):
+    at = app_on(f"sqlite:///{tmp_path / 'nothing.db'}")
+    assert not at.exception
+    assert any("not ready" in e.value for e in at.error)
+
+
+def test_an_empty_store_says_how_to_seed(db_url, app_on):
+    at = app_on(db_url)
+    assert not at.exception
+    assert any("fleet seed" in i.value for i in at.info)

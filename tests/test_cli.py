@@ -1,0 +1,55 @@
+"""The CLI against real databases: migrate, seed, stats, export, and its exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from fleet.cli import app
+
+runner = CliRunner()
+
+
+def invoke(url: str, *args: str):
+    return runner.invoke(app, ["--db", url, *args], catch_exceptions=False)
+
+
+def test_db_upgrade_downgrade_and_stats_on_an_empty_database(empty_url):
+    assert invoke(empty_url, "db", "upgrade").exit_code == 0
+    result = invoke(empty_url, "stats")
+    assert json.loads(result.stdout) == {"organisations": 0, "estimates": 0, "chips": 0, "batches": 0}
+    assert invoke(empty_url, "db", "downgrade", "base").exit_code == 0
+    assert invoke(empty_url, "db", "upgrade", "head").exit_code == 0
+
+
+def test_seed_is_idempotent_and_stats_report_it(db_url):
+    first = invoke(db_url, "seed")
+    assert first.exit_code == 0, first.output
+    stats = json.loads(invoke(db_url, "stats").stdout)
+    assert stats["organisations"] >= 100 and stats["estimates"] >= 500 and stats["chips"] >= 100
+    second = invoke(db_url, "seed")
+    assert json.loads(second.stdout)["rows_added"] == 0
+    assert json.loads(invoke(db_url, "stats").stdout) == stats
+
+
+def test_export_estimates_writes_every_live_estimate_with_names(seeded_url, tmp_path):
+    out = tmp_path / "estimates.csv"
+    result = invoke(seeded_url, "export", "estimates", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    stats = json.loads(invoke(seeded_url, "stats").stdout)
+    assert len(rows) == stats["estimates"]
+    assert {"organisation", "chip", "count", "h100e", "valid_on", "source_url"} <= set(rows[0])
+    assert all(r["organisation"] for r in rows) and all(r["source_url"].startswith("http") for r in rows)
+    stdout = invoke(seeded_url, "export", "estimates").stdout
+    assert len(list(csv.DictReader(io.StringIO(stdout)))) == len(rows)
+
+
+@pytest.mark.parametrize("args", [["no-such-command"], ["db", "downgrade"], ["export", "estimates", "--bogus"]])
+def test_usage_errors_exit_with_2(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2

@@ -90,7 +90,7 @@ _CANONICAL = {header_key(c): c for c in COLUMN_ALIASES} | {
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """Bytes -> (text, encoding name, notices). Refuses binary files and mixed encodings."""
-    if not data.strip():
+    if not data or data.isspace():
         raise CsvError("the file is empty")
     if data.startswith(codecs.BOM_UTF8):
         text, encoding = _strict(data[3:], "utf-8", "UTF-8"), "utf-8-sig"
@@ -142,7 +142,8 @@ def _refuse_binary(text: str) -> None:
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of the header line: whichever of , ; tab occurs most outside quotes."""
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    head = text[:65536].lstrip("\ufeff")
+    first = head.split("\n", 1)[0]
     unquoted = re.sub(r'"[^"]*"', "", first)
     counts = {d: unquoted.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])
@@ -203,7 +204,8 @@ def _parse(payload: bytes, delimiter: str, *, threads: bool) -> tuple[pa.Table, 
 
 def _all_strings(payload: bytes, delimiter: str) -> dict[str, pa.DataType]:
     # Every column is text; the header's width bounds how many generated names exist.
-    width = payload.split(b"\n", 1)[0].count(delimiter.encode()) + 1
+    end = payload.find(b"\n")
+    width = payload[: end if end >= 0 else len(payload)].count(delimiter.encode()) + 1
     return {f"f{i}": pa.string() for i in range(min(width, MAX_HEADER_COLUMNS + 1) + 1)}
 
 
@@ -260,7 +262,10 @@ def _raw_table(original: pd.DataFrame, header: dict[str, int], names: list[str],
         candidates = np.arange(2, len(original) + len(skipped) + 2, dtype=np.int64)
         rows = np.setdiff1d(candidates, skipped)[: len(original)]
     frame = pd.DataFrame({c: original.iloc[:, i] for c, i in header.items()})
-    blank = (original == "").all(axis=1).to_numpy()  # an empty spreadsheet row, not a record
+    # an empty spreadsheet row, not a record (test the first column first: cheap on big files)
+    blank = (original.iloc[:, 0] == "").to_numpy()
+    if blank.any():
+        blank[blank] = (original.loc[blank] == "").all(axis=1).to_numpy()
     if blank.any():
         frame, original, rows = frame.loc[~blank], original.loc[~blank], rows[~blank]
     if frame.empty and not bad_rows:

@@ -13,6 +13,8 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -74,21 +76,43 @@ def _canonical_value(value: object, column: str) -> str:
     return str(value).strip()
 
 
-def _canonical(series: pd.Series, column: str) -> np.ndarray:
-    # Column-wise: canonicalise each distinct value once, then broadcast by code; a
-    # million-row import holds few distinct ids, dates and counts.
+_INT_COLUMNS = {"organisation_id", "chip_id", "count", "count_low", "count_high"}
+_FLOAT_COLUMNS = {"h100e", "h100e_low", "h100e_high"}
+_TEXT_COLUMNS = {"scope", "status", "source_url"}
+
+
+def _canonical(series: pd.Series, column: str) -> pa.Array:
+    """The column's fingerprint text, vectorised where the dtype allows (same text as
+    ``_canonical_value``, which stays the definition and handles every other case)."""
+    series = series.reset_index(drop=True)
+    if column in _INT_COLUMNS and pd.api.types.is_integer_dtype(series.dtype):
+        return pc.fill_null(pa.array(series.astype("Int64"), type=pa.int64()).cast(pa.string()), "")
+    if column in _FLOAT_COLUMNS and series.dtype.kind == "f":
+        values = series.to_numpy(dtype="float64")
+        text = np.full(len(values), "", dtype=object)
+        present = ~np.isnan(values)
+        if present.any():
+            text[present] = np.char.mod("%.6g", values[present]).astype(object)
+        return pa.array(text, type=pa.string())
+    if column == "valid_on" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return pa.array(series.dt.strftime("%Y-%m-%d").fillna(""), type=pa.string())
+    if column in _TEXT_COLUMNS and pd.api.types.is_string_dtype(series.dtype) and not series.dtype == object:
+        return pa.array(series.str.strip().fillna(""), type=pa.string())
+    # Any other dtype: canonicalise each distinct value once, then broadcast by code.
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     table = np.array([_canonical_value(u, column) for u in uniques] + [""], dtype=object)
-    return table[codes]
+    return pa.array(table[codes], type=pa.string())
 
 
 def fingerprints(frame: pd.DataFrame, columns: Iterable[str] = FINGERPRINT_COLUMNS) -> pd.Series:
     """A stable hash of the identifying columns, one per row (blake2b, 32 hex chars)."""
     if frame.empty:
         return pd.Series([], index=frame.index, dtype="object")
-    parts = [_canonical(frame[c], c) if c in frame else np.full(len(frame), "", dtype=object) for c in columns]
+    empty = pa.array(np.full(len(frame), "", dtype=object), type=pa.string())
+    parts = [_canonical(frame[c], c) if c in frame else empty for c in columns]
+    joined = pc.binary_join_element_wise(*parts, "\x1f").cast(pa.binary()).to_pylist()
     blake = hashlib.blake2b
-    digests = [blake("\x1f".join(t).encode(), digest_size=16).hexdigest() for t in zip(*parts)]
+    digests = [blake(text, digest_size=16).hexdigest() for text in joined]
     return pd.Series(digests, index=frame.index, dtype="object")
 
 
@@ -98,11 +122,11 @@ _SCAN_ABOVE = 20_000
 
 def existing_fingerprints(session: Session, model, candidates: Iterable[str]) -> set[str]:
     """Which of ``candidates`` are already in the store (not retracted)."""
-    pending = list(dict.fromkeys(candidates))
+    wanted = set(candidates)
     live = model.retracted_at.is_(None)
-    if len(pending) > _SCAN_ABOVE:
-        wanted = set(pending)
+    if len(wanted) > _SCAN_ABOVE:
         return {fp for fp in session.execute(select(model.fingerprint).where(live)).scalars() if fp in wanted}
+    pending = sorted(wanted)
     found: set[str] = set()
     for start in range(0, len(pending), _CHUNK):
         chunk = pending[start:start + _CHUNK]
@@ -111,12 +135,13 @@ def existing_fingerprints(session: Session, model, candidates: Iterable[str]) ->
 
 
 def _dedupe(session: Session, model, frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
-    frame = frame.copy()
-    frame["fingerprint"] = fingerprints(frame, columns)
-    within = frame.duplicated("fingerprint")
+    if "fingerprint" not in frame or frame["fingerprint"].isna().any():  # callers may have computed them
+        frame = frame.assign(fingerprint=fingerprints(frame, columns))
+    within = frame["fingerprint"].duplicated()
     known = frame["fingerprint"].isin(existing_fingerprints(session, model, frame["fingerprint"]))
     keep = ~(within | known)
-    return frame[keep], int((~keep).sum())
+    skipped = int((~keep).sum())
+    return (frame[keep] if skipped else frame), skipped
 
 
 def _insert(session: Session, model, frame: pd.DataFrame, columns, stamp: WriteStamp, batch_id: int) -> None:

@@ -242,21 +242,23 @@ def problems_frame(rows: np.ndarray, positions, column: str, values, reasons) ->
 
 def check_columns(raw: pd.DataFrame, rows: np.ndarray) -> Checked:
     """Type every known column of ``raw`` (text) and list the bad cells."""
-    out = pd.DataFrame(index=pd.RangeIndex(len(raw)))
+    index = pd.RangeIndex(len(raw))
+    columns: dict[str, pd.Series] = {}
     found = []
     for column, rule in rules().items():
         if column not in raw:
-            out[column] = pd.Series(pd.NA if rule.parse in (parse_whole,) else None, index=out.index,
-                                    dtype="Int64" if rule.parse is parse_whole else object)
+            columns[column] = pd.Series(pd.NA if rule.parse is parse_whole else None, index=index,
+                                        dtype="Int64" if rule.parse is parse_whole else object)
             continue
         text = raw[column].astype("str").fillna("")
         typed, positions, reasons = check_column(text, rule)
-        out[column] = typed.to_numpy() if typed.dtype == object else typed
+        columns[column] = typed
         if len(positions):
             found.append(problems_frame(rows, positions, column, text.to_numpy()[positions], reasons))
     for column in ("h100e", "h100e_low", "h100e_high", "power_mw"):
-        out[column] = pd.to_numeric(out[column], errors="coerce").astype("float64")
-    out["valid_on"] = pd.to_datetime(out["valid_on"])
+        columns[column] = pd.to_numeric(columns[column], errors="coerce").astype("float64")
+    columns["valid_on"] = pd.to_datetime(columns["valid_on"])
+    out = pd.DataFrame(columns, index=index)
     problems = pd.concat(found, ignore_index=True) if found else empty_problems()
     return Checked(out, problems)
 

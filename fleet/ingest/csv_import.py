@@ -92,6 +92,8 @@ def decode(data: bytes) -> tuple[str, str, list[str]]:
     """Bytes -> (text, encoding name, notices). Refuses binary files and mixed encodings."""
     if not data or data.isspace():
         raise CsvError("the file is empty")
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        _refuse_binary_bytes(data)
     if data.startswith(codecs.BOM_UTF8):
         text, encoding = _strict(data[3:], "utf-8", "UTF-8"), "utf-8-sig"
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -127,6 +129,21 @@ def _legacy(data: bytes, exc: UnicodeDecodeError) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 13))
+
+
+def _refuse_binary_bytes(data: bytes) -> None:
+    """Before guessing an encoding: text files have no NUL and few control bytes."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise CsvError(f"line {line}: the file contains NUL bytes — it is binary, not a CSV text file")
+    head = data[:65536]
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > max(8, len(head) // 100):
+        raise CsvError("the file is mostly control characters — it is binary, not a CSV text file")
 
 
 def _refuse_binary(text: str) -> None:

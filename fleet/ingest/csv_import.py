@@ -280,7 +280,7 @@ def _raw_table(original: pd.DataFrame, header: dict[str, int], names: list[str],
         rows = np.setdiff1d(candidates, skipped)[: len(original)]
     frame = pd.DataFrame({c: original.iloc[:, i] for c, i in header.items()})
     # an empty spreadsheet row, not a record (test the first column first: cheap on big files)
-    blank = (original.iloc[:, 0] == "").to_numpy()
+    blank = (original.iloc[:, 0] == "").to_numpy(dtype=bool, copy=True)
     if blank.any():
         blank[blank] = (original.loc[blank] == "").all(axis=1).to_numpy()
     if blank.any():

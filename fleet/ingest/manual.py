@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from fleet.auth import Actor
+from fleet.auth import Actor, require_editor
 from fleet.db import write_session
 from fleet.ingest import audit, load, validate
 from fleet.ingest.errors import IngestError
@@ -66,6 +66,7 @@ def add_estimate(engine: Engine, actor: Actor, fields: Mapping[str, object], *,
                  supersedes_id: int | None = None, note: str | None = None) -> int:
     """Add one estimate (a correction when ``supersedes_id`` is given); returns its id."""
     with write_session(engine) as (session, stamp):
+        require_editor(session, actor)
         before = _live(session, supersedes_id) if supersedes_id is not None else None
         frame = _checked_row(session, fields).assign(supersedes_id=supersedes_id)
         batch = load.new_batch(session, stamp, kind=BatchKind.MANUAL, actor=actor, note=note,
@@ -88,6 +89,7 @@ def retract_estimate(engine: Engine, actor: Actor, estimate_id: int, reason: str
     if not reason or not reason.strip():
         raise EntryError(["reason: say why the estimate is retracted"])
     with write_session(engine) as (session, stamp):
+        require_editor(session, actor)
         before = _live(session, estimate_id)
         batch = load.new_batch(session, stamp, kind=BatchKind.MANUAL, source_name="retraction", actor=actor,
                                note=reason.strip())
@@ -144,6 +146,7 @@ def _headcount_frame(session, fields: Mapping[str, object]) -> pd.DataFrame:
 
 def add_headcount(engine: Engine, actor: Actor, fields: Mapping[str, object]) -> int:
     with write_session(engine) as (session, stamp):
+        require_editor(session, actor)
         frame = _headcount_frame(session, fields)
         batch = load.new_batch(session, stamp, kind=BatchKind.MANUAL, source_name="headcount", actor=actor)
         added, _ = load.add_headcounts(session, stamp, batch, frame)

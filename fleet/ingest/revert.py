@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, exists, or_, select
 from sqlalchemy.orm import Session
 
-from fleet.auth import Actor
+from fleet.auth import Actor, require_editor
 from fleet.db import WriteStamp, write_session
 from fleet.ingest import load
 from fleet.ingest.errors import IngestError
@@ -112,6 +112,7 @@ def _organisations(session: Session, stamp: WriteStamp, actor: Actor, target: In
 def revert_batch(engine: Engine, batch_id: int, actor: Actor, *, reason: str | None = None) -> RevertResult:
     """Undo ``batch_id`` in one new batch; raises ``IngestError`` or ``NotAnEditor``."""
     with write_session(engine) as (session, stamp):
+        require_editor(session, actor)
         target = _target(session, batch_id)
         revert = load.new_batch(session, stamp, kind=BatchKind.REVERT, source_name=f"revert of batch {batch_id}",
                                 actor=actor, reverts_batch_id=batch_id, note=reason)

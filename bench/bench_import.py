@@ -60,7 +60,7 @@ def generate(path: Path, rows: int, seed: int = 20231128) -> Path:
     statuses = np.where(rng.random(rows) < 0.9, "operational", "decommissioned")
     certainty = rng.choice(["confirmed", "likely", "speculative"], rows)
     countries = rng.choice(["USA", "CHN", "GBR", "FRA", "JPN", ""], rows)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
@@ -104,26 +104,21 @@ def run_to_sql(csv_path: Path, db_path: Path) -> None:
 
 def prepare_store(db_path: Path) -> str:
     """A migrated store with the organisations and chips the CSV names (not timed)."""
-    import pandas as pd
+    from sqlalchemy import insert
 
     from fleet import migrate
-    from fleet.auth import Actor
     from fleet.db import make_engine, write_session
-    from fleet.ingest import load
-    from fleet.ingest.catalog import CatalogReport, upsert_chips, upsert_organisations
-    from fleet.resolve import Resolver
-    from fleet.vocab import BatchKind
+    from fleet.models import Chip, Organisation
+    from fleet.names import name_key
 
     url = f"sqlite:///{db_path}"
     migrate.upgrade(url)
     engine = make_engine(url)
     with write_session(engine) as (session, stamp):
-        load.new_batch(session, stamp, kind=BatchKind.SEED, source_name="bench catalog", actor=Actor.system("bench"))
-        resolver = Resolver.load(session)
-        report = CatalogReport()
-        upsert_chips(session, resolver, pd.DataFrame({"name": CHIPS, "peak_ops_8bit": 1e15}), report)
-        orgs = pd.DataFrame({"name": [org_name(i) for i in range(ORGS)], "kind": "company"})
-        upsert_organisations(session, resolver, orgs, stamp, report)
+        session.execute(insert(Chip), [{"name": c, "name_key": name_key(c), "peak_ops_8bit": 1e15} for c in CHIPS])
+        session.execute(insert(Organisation), [
+            {"name": org_name(i), "name_key": name_key(org_name(i)), "kind": "company", "created_at": stamp.recorded_at}
+            for i in range(ORGS)])
     engine.dispose()
     return url
 

@@ -128,11 +128,12 @@ def find_editor(session: Session, name: str) -> Editor | None:
     return session.execute(select(Editor).where(Editor.name_key == name_key(name))).scalar_one_or_none()
 
 
-def secret_editors(secrets: Mapping) -> dict[str, str]:
-    """``[editors]`` in secrets: name -> argon2 hash (never a plain password)."""
+def secret_editors(secrets: Mapping) -> dict[str, tuple[str, str]]:
+    """``[editors]`` in secrets (name = argon2 hash, never a plain password): key -> (name, hash)."""
     table = secrets.get("editors") or {}
-    return {name_key(str(k)): str(v) for k, v in table.items() if isinstance(v, str)} if isinstance(table, Mapping) \
-        else {}
+    if not isinstance(table, Mapping):
+        return {}
+    return {name_key(str(k)): (str(k), str(v)) for k, v in table.items() if isinstance(v, str)}
 
 
 def oidc_editors(secrets: Mapping) -> set[str]:
@@ -189,16 +190,19 @@ def login(engine: Engine, secrets: Mapping, name: str, password: str, session_ke
             minutes = max(1, round(wait.total_seconds() / 60))
             raise LoginLocked(f"too many failed logins — try again in about {minutes} minute(s)")
         account = find_editor(session, name) if name else None
-        stored = account.password_hash if account is not None else secret_editors(secrets).get(name_key(name))
-        ok = bool(name) and _verify(stored, password or "")
+        if account is not None:
+            found = (account.name, account.password_hash, "store")
+        else:
+            configured = secret_editors(secrets).get(name_key(name))
+            found = (configured[0], configured[1], "secrets") if configured else (name, None, "store")
+        ok = bool(name) and _verify(found[1], password or "")
         session.add(LoginAttempt(at=now, name_key=name_key(name)[:200], session_key=session_key[:64], succeeded=ok))
         if ok:  # a success clears this name's failures
             session.execute(delete(LoginAttempt).where(LoginAttempt.name_key == name_key(name),
                                                        LoginAttempt.succeeded.is_(False)))
     if not ok:
         raise LoginFailed("wrong editor name or password")
-    return Actor(account.name if account is not None else name, "password",
-                 "store" if account is not None else "secrets")
+    return Actor(found[0], "password", found[2])
 
 
 def oidc_actor(session: Session, secrets: Mapping, email: str | None) -> Actor | None:

@@ -147,12 +147,13 @@ def audit_cmd(ctx: typer.Context,
         for record in frame.to_dict("records"):
             typer.echo(json.dumps(record, default=str))
         return
-    table = Table("id", "at (UTC)", "who", "action", "batch", "summary")
+    table = Table("id", "at (UTC)", "who", "action", "summary")
+    table.add_column("batch", no_wrap=True)
     for r in frame.itertuples():
         batch_text = "" if r.batch_id is None else str(r.batch_id)
         if r.reverted_by is not None:
             batch_text += f" (reverted by {r.reverted_by})"
-        table.add_row(str(r.id), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, batch_text, r.summary)
+        table.add_row(str(r.id), f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, r.summary, batch_text)
     out.print(table)
 
 

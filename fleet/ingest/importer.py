@@ -101,6 +101,7 @@ class ImportPlan:
         out.insert(0, "row", self.table.rows[positions])
         unparsed = pd.DataFrame({"row": [r for r, _ in self.table.bad_rows]})
         out = pd.concat([out, unparsed], ignore_index=True).sort_values("row", kind="stable")
+        out["row"] = out["row"].astype("int64")
         out["error"] = out["row"].map(by_row).fillna("")
         return out.reset_index(drop=True)
 

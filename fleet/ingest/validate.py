@@ -34,7 +34,7 @@ MAX_POWER_MW = 100_000.0
 EARLIEST = date(1990, 1, 1)
 YEARS_AHEAD = 10
 URL_PATTERN = r"https?://[^\s/?#:@]+\.[^\s/?#:@]+(:\d{1,5})?([/?#]\S*)?"
-TEXT_LIMITS = {"cluster": 300, "source_title": 500, "quote": 20_000, "note": 20_000, "organisation": 200,
+TEXT_LIMITS = {"cluster": 300, "source_title": 2_000, "quote": 20_000, "note": 20_000, "organisation": 200,
                "user_organisation": 200, "chip": 120}
 DEFAULTS = {"status": Status.OPERATIONAL.value, "certainty": Certainty.LIKELY.value, "access": Access.OWNED.value}
 PROBLEM_COLUMNS = ["row", "column", "value", "reason"]

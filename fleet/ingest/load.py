@@ -97,8 +97,12 @@ def _canonical(series: pd.Series, column: str) -> pa.Array:
         return pa.array(text, type=pa.string())
     if column == "valid_on" and pd.api.types.is_datetime64_any_dtype(series.dtype):
         return pa.array(series.dt.strftime("%Y-%m-%d").fillna(""), type=pa.string())
-    if column in _TEXT_COLUMNS and pd.api.types.is_string_dtype(series.dtype) and not series.dtype == object:
-        return pa.array(series.str.strip().fillna(""), type=pa.string())
+    if column in _TEXT_COLUMNS and (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+        try:  # str or object-of-str columns: Arrow trims (Unicode whitespace, like str.strip)
+            text = pa.array(series, type=pa.string(), from_pandas=True)
+            return pc.fill_null(pc.utf8_trim_whitespace(text), "")
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # not all strings: the general path below
     # Any other dtype: canonicalise each distinct value once, then broadcast by code.
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     table = np.array([_canonical_value(u, column) for u in uniques] + [""], dtype=object)

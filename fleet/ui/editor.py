@@ -15,7 +15,7 @@ import streamlit as st
 
 from fleet.auth import Actor, LoginFailed, LoginLocked, login, oidc_actor, oidc_configured
 from fleet.db import read_session
-from fleet.ui import cached
+from fleet.ui import cached, nav
 
 ACTOR = "fleet.actor"
 SESSION = "fleet.session_key"
@@ -46,7 +46,8 @@ def need_editor(action: str) -> Actor | None:
     """The actor, or None after telling a viewer how to become one."""
     actor = current_actor()
     if actor is None:
-        st.info(f"Anyone can browse; to {action}, [log in as an editor](/{LOGIN_PATH}).")
+        st.info(f"Anyone can browse; to {action}, log in as an editor.")
+        nav.link(LOGIN_PATH, "Log in as an editor")
     return actor
 
 

@@ -12,7 +12,7 @@ import logging
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui import editor
+from fleet.ui import editor, nav
 from fleet.ui.pages import audit_page, edit_page, import_page, organisations
 
 log = logging.getLogger("fleet.ui")
@@ -46,7 +46,9 @@ def footer() -> None:
 
 
 def run() -> None:
-    navigation = st.navigation(pages())
+    listed = pages()
+    nav.register(listed)
+    navigation = st.navigation(listed)
     try:
         editor.sidebar_status()
         navigation.run()

@@ -52,7 +52,8 @@ def _shown(frame: pd.DataFrame) -> pd.DataFrame:
              for r, v in zip(frame["reverted_by"], frame["reverts"])]
     compact = lambda v: "" if v is None else json.dumps(v, default=str, ensure_ascii=False)[:500]  # noqa: E731
     return pd.DataFrame({"when (UTC)": frame["at"], "who": frame["actor"], "action": frame["action"],
-                         "what": frame["summary"], "batch": frame["batch_id"], "batch state": state,
+                         "what": frame["summary"],
+                         "batch": frame["batch_id"].map(lambda b: "" if pd.isna(b) else str(b)), "batch state": state,
                          "before": frame["before"].map(compact), "after": frame["after"].map(compact)})
 
 

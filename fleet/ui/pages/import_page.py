@@ -15,7 +15,7 @@ from fleet.exports import to_csv_bytes
 from fleet.ingest.errors import IngestError
 from fleet.ingest.importer import ImportPlan, commit_import, plan_import
 from fleet.ingest.template import HELP, format_frame, template_csv
-from fleet.ui import cached
+from fleet.ui import cached, nav
 from fleet.ui.editor import need_editor
 
 PLAN = "import.plan"
@@ -116,7 +116,8 @@ def _last_result() -> None:
     else:
         st.success(f"{name}: imported {result.added:,} rows as batch {result.batch_id} "
                    f"({result.skipped:,} already in the store, {result.rejected:,} rejected). "
-                   f"It can be reverted from the [audit log](/audit?batch={result.batch_id}).")
+                   "It can be reverted from the audit log.")
+        nav.link("audit", f"Batch {result.batch_id} in the audit log", query={"batch": str(result.batch_id)})
     if result.organisations_created:
         st.caption("Created organisations: " + ", ".join(result.organisations_created))
     if rejects is not None:

@@ -1,11 +1,12 @@
 """Insert a DataFrame into a table fast, inside the caller's transaction.
 
 A million-row import cannot afford the ORM, nor even Core's per-row parameter
-processing: this module turns each column into Python values once per *distinct*
-value, using the column type's own bind processor (so dates and timestamps are stored
-exactly as SQLAlchemy would store them), then hands whole rows to the driver:
-``executemany`` on SQLite, ``COPY ... FROM STDIN`` on Postgres. Small frames go
-through Core ``insert`` like any other write. It never commits.
+processing: this module converts numbers and text column-wise, and other types once per
+*distinct* value through the column type's own bind processor (so dates and timestamps
+are stored exactly as SQLAlchemy would store them), then hands rows to the driver in
+chunks: multi-row ``INSERT`` statements on SQLite (with the table's indexes rebuilt
+after a load bigger than the table), ``COPY ... FROM STDIN`` on Postgres. Small frames
+go through Core ``insert`` like any other write. It never commits.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Each command resolves settings once, builds one engine, and calls the same functions
 the app uses. Exit codes: 0 success, 1 the input or data is wrong, 2 usage error (Typer's
-own). Later features register their sub-apps in ``register_subcommands``.
+own). Later features register their commands in ``_register_subcommands``.
 """
 
 from __future__ import annotations
@@ -102,6 +102,15 @@ def export_estimates(ctx: typer.Context,
         with out.open("w", encoding="utf-8", newline="") as fh:
             write_csv(frame, fh)
         err.print(f"wrote {len(frame)} estimates to {out}")
+
+
+def _register_subcommands() -> None:
+    from fleet import cli_ingest
+
+    cli_ingest.register(app)
+
+
+_register_subcommands()
 
 
 def run() -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    JSON,
     MetaData,
     String,
     Text,
@@ -142,6 +143,8 @@ class IngestBatch(Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # A revert batch names the batch it undoes; "reverted by" is the reverse lookup.
+    reverts_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
     __table_args__ = (CheckConstraint(_one_of("kind", BatchKind), name="kind"),)
 
 
@@ -251,3 +254,49 @@ class ModelRun(_Tombstoned, Base):
     retraction_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"))
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     __table_args__ = (CheckConstraint("training_flop > 0", name="training_flop_positive"),)
+
+
+class AuditEntry(Base):
+    """One change to the store: who, when, what (batch, estimate, organisation ...), and
+    the values before and after. Append-only; written in the same transaction as the change.
+
+    A CSV import or scrape writes one entry for its batch (its rows carry the batch id),
+    not one per row; manual edits write one entry per changed row with before/after.
+    """
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Editor(Base):
+    """A local editor account. ``password_hash`` is argon2id (salted); NULL means the
+    account may only log in through the identity provider (OIDC), by e-mail."""
+
+    __tablename__ = "editor"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class LoginAttempt(Base):
+    """Failed (and successful) logins, kept so rate limits survive restarts and span
+    every server process sharing the store."""
+
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    name_key: Mapped[str] = mapped_column(String(200), index=True)
+    session_key: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

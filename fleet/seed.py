@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine
 
+from fleet.auth import Actor
 from fleet.db import NothingToWrite, write_session
 from fleet.ingest import load
 from fleet.ingest.catalog import CatalogReport, upsert_chips, upsert_organisations
@@ -100,8 +101,9 @@ _FACTS = (
 )
 
 
-def seed(engine: Engine, seed_dir: str | Path, *, created_by: str = "seed") -> SeedReport:
+def seed(engine: Engine, seed_dir: str | Path, *, actor: Actor | None = None) -> SeedReport:
     """Load every seed file in one transaction; returns what was added."""
+    actor = actor or Actor.system("seed")
     seed_dir = Path(seed_dir)
     frames = {name: _read(seed_dir, name) for name in SEED_FILES}
     report = SeedReport()
@@ -115,12 +117,13 @@ def seed(engine: Engine, seed_dir: str | Path, *, created_by: str = "seed") -> S
                 groups = raw.groupby(dataset, sort=True) if dataset in raw else [(dataset, raw)]
                 for name, rows in groups:
                     batch = load.new_batch(session, stamp, kind=BatchKind.SEED, source_name=str(name),
-                                           created_by=created_by, location=f"data/seed/{file_name}",
+                                           actor=actor, location=f"data/seed/{file_name}",
                                            sha256=_sha256(seed_dir / file_name))
                     added, skipped = write(session, stamp, batch, build(rows, resolver))
-                    load.finish_batch(batch, stamp, rows_in=len(rows), added=added, skipped=skipped)
                     report.added[str(name)], report.skipped[str(name)] = added, skipped
-                    if not added:
+                    if added:
+                        load.finish_batch(batch, stamp, rows_in=len(rows), added=added, skipped=skipped)
+                    else:  # nothing new from this dataset: leave no empty batch behind
                         session.delete(batch)
             if not report.changed:
                 raise NothingToWrite

@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 
+from fleet.auth import Actor
 from fleet.db import write_session
 from fleet.ingest import load
 from fleet.models import Chip, Organisation
@@ -48,7 +49,7 @@ def add_estimates(engine, rows: list[dict], *, kind: str = BatchKind.MANUAL, who
     from fleet.models import Estimate
 
     with write_session(engine) as (session, stamp):
-        batch = load.new_batch(session, stamp, kind=kind, source_name="test", created_by=who)
+        batch = load.new_batch(session, stamp, kind=kind, source_name="test", actor=Actor.system(who))
         added, skipped = load.add_estimates(session, stamp, batch, pd.DataFrame(rows))
         load.finish_batch(batch, stamp, rows_in=len(rows), added=added, skipped=skipped)
         ids = session.execute(select(Estimate.id).where(Estimate.batch_id == batch.id).order_by(Estimate.id))
@@ -59,6 +60,28 @@ def retract(engine, ids: list[int], reason: str = "wrong"):
     from fleet.models import Estimate
 
     with write_session(engine) as (session, stamp):
-        batch = load.new_batch(session, stamp, kind=BatchKind.REVERT, source_name="test", created_by="test")
+        batch = load.new_batch(session, stamp, kind=BatchKind.REVERT, source_name="test", actor=Actor.system("test"))
         load.retract(session, stamp, Estimate, ids, batch=batch, reason=reason)
         return stamp
+
+
+def add_catalog(engine) -> None:
+    """A few organisations and chips with aliases, through the catalog's own upserts."""
+    from fleet.ingest.catalog import CatalogReport, upsert_chips, upsert_organisations
+    from fleet.resolve import Resolver
+
+    with write_session(engine) as (session, stamp):
+        resolver = Resolver.load(session)
+        report = CatalogReport()
+        upsert_chips(session, resolver, pd.DataFrame([
+            {"name": "NVIDIA H100 SXM5 80GB", "aliases": "H100|NVIDIA H100 SXM", **H100_SPEC},
+            {"name": "NVIDIA A100 SXM4 80GB", "aliases": "A100", "peak_ops_8bit": 6.24e14},
+        ]), report)
+        upsert_organisations(session, resolver, pd.DataFrame([
+            {"name": "Meta", "kind": "lab", "country": "USA", "aliases": "Facebook|Meta AI"},
+            {"name": "OpenAI", "kind": "lab", "country": "USA", "aliases": ""},
+            {"name": "Microsoft", "kind": "hyperscaler", "country": "USA", "aliases": ""},
+        ]), stamp, report)
+
+
+EDITOR = Actor("alice", "password", "secrets")  # as if logged in with a secrets-configured account

@@ -13,10 +13,15 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, update
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from fleet.auth import Actor, require_editor
 from fleet.db import WriteStamp, now_utc
+from fleet.ingest import audit
+from fleet.ingest.bulk import bulk_insert
 from fleet.models import Estimate, Headcount, IngestBatch, ModelRun
 from fleet.names import name_key
 
@@ -41,71 +46,107 @@ MODEL_RUN_COLUMNS = (
 _CHUNK = 2_000
 
 
-def new_batch(session: Session, stamp: WriteStamp, *, kind: str, source_name: str, created_by: str,
-              location: str | None = None, sha256: str | None = None, note: str | None = None) -> IngestBatch:
-    batch = IngestBatch(kind=kind, source_name=source_name, created_by=created_by, location=location,
-                        sha256=sha256, note=note, started_at=stamp.recorded_at)
+def new_batch(session: Session, stamp: WriteStamp, *, kind: str, source_name: str, actor: Actor,
+              location: str | None = None, sha256: str | None = None, note: str | None = None,
+              reverts_batch_id: int | None = None) -> IngestBatch:
+    """Open a batch for ``actor``'s write; raises ``fleet.auth.NotAnEditor`` if they may not write.
+
+    Every write path opens a batch first, so this is where editor rights are enforced.
+    """
+    require_editor(session, actor)
+    batch = IngestBatch(kind=kind, source_name=source_name[:200], created_by=actor.label, location=location,
+                        sha256=sha256, note=note, started_at=stamp.recorded_at, reverts_batch_id=reverts_batch_id)
     session.add(batch)
     session.flush()
     return batch
 
 
-def _canonical(series: pd.Series, column: str) -> pd.Series:
+def _canonical_value(value: object, column: str) -> str:
+    """The text a value contributes to a fingerprint (unchanged since the first seed)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
     if column == "cluster":
-        return series.map(lambda v: name_key(v) if isinstance(v, str) else "")
+        return name_key(value) if isinstance(value, str) else ""
     if column in {"h100e", "h100e_low", "h100e_high"}:
-        return series.map(lambda v: "" if v is None or pd.isna(v) else f"{float(v):.6g}")
+        return f"{float(value):.6g}"
     if column in {"organisation_id", "chip_id", "count", "count_low", "count_high"}:
-        return series.map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
+        return str(int(value))
     if column == "valid_on":
-        return series.map(lambda v: "" if v is None or pd.isna(v) else pd.Timestamp(v).date().isoformat())
-    return series.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v).strip())
+        return pd.Timestamp(value).date().isoformat()
+    return str(value).strip()
+
+
+_INT_COLUMNS = {"organisation_id", "chip_id", "count", "count_low", "count_high"}
+_FLOAT_COLUMNS = {"h100e", "h100e_low", "h100e_high"}
+_TEXT_COLUMNS = {"scope", "status", "source_url"}
+
+
+def _canonical(series: pd.Series, column: str) -> pa.Array:
+    """The column's fingerprint text, vectorised where the dtype allows (same text as
+    ``_canonical_value``, which stays the definition and handles every other case)."""
+    series = series.reset_index(drop=True)
+    if column in _INT_COLUMNS and pd.api.types.is_integer_dtype(series.dtype):
+        return pc.fill_null(pa.array(series.astype("Int64"), type=pa.int64()).cast(pa.string()), "")
+    if column in _FLOAT_COLUMNS and series.dtype.kind == "f":
+        values = series.to_numpy(dtype="float64")
+        text = np.full(len(values), "", dtype=object)
+        present = ~np.isnan(values)
+        if present.any():
+            text[present] = np.char.mod("%.6g", values[present]).astype(object)
+        return pa.array(text, type=pa.string())
+    if column == "valid_on" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return pa.array(series.dt.strftime("%Y-%m-%d").fillna(""), type=pa.string())
+    if column in _TEXT_COLUMNS and pd.api.types.is_string_dtype(series.dtype) and not series.dtype == object:
+        return pa.array(series.str.strip().fillna(""), type=pa.string())
+    # Any other dtype: canonicalise each distinct value once, then broadcast by code.
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    table = np.array([_canonical_value(u, column) for u in uniques] + [""], dtype=object)
+    return pa.array(table[codes], type=pa.string())
 
 
 def fingerprints(frame: pd.DataFrame, columns: Iterable[str] = FINGERPRINT_COLUMNS) -> pd.Series:
     """A stable hash of the identifying columns, one per row (blake2b, 32 hex chars)."""
     if frame.empty:
         return pd.Series([], index=frame.index, dtype="object")
-    parts = [_canonical(frame[c] if c in frame else pd.Series(None, index=frame.index), c) for c in columns]
-    joined = parts[0].str.cat(parts[1:], sep="\x1f")
-    return joined.map(lambda s: hashlib.blake2b(s.encode(), digest_size=16).hexdigest())
+    empty = pa.array(np.full(len(frame), "", dtype=object), type=pa.string())
+    parts = [_canonical(frame[c], c) if c in frame else empty for c in columns]
+    joined = pc.binary_join_element_wise(*parts, "\x1f").cast(pa.binary()).to_pylist()
+    blake = hashlib.blake2b
+    digests = [blake(text, digest_size=16).hexdigest() for text in joined]
+    return pd.Series(digests, index=frame.index, dtype="object")
+
+
+# Above this many candidates, one scan of the live fingerprints beats thousands of IN lookups.
+_SCAN_ABOVE = 20_000
 
 
 def existing_fingerprints(session: Session, model, candidates: Iterable[str]) -> set[str]:
     """Which of ``candidates`` are already in the store (not retracted)."""
+    wanted = set(candidates)
+    live = model.retracted_at.is_(None)
+    if len(wanted) > _SCAN_ABOVE:
+        return {fp for fp in session.execute(select(model.fingerprint).where(live)).scalars() if fp in wanted}
+    pending = sorted(wanted)
     found: set[str] = set()
-    pending = list(dict.fromkeys(candidates))
     for start in range(0, len(pending), _CHUNK):
         chunk = pending[start:start + _CHUNK]
-        rows = session.execute(
-            select(model.fingerprint).where(model.fingerprint.in_(chunk), model.retracted_at.is_(None))
-        )
-        found.update(rows.scalars())
+        found.update(session.execute(select(model.fingerprint).where(model.fingerprint.in_(chunk), live)).scalars())
     return found
 
 
-def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict]:
-    out = frame.reindex(columns=list(columns)).astype(object)
-    out = out.where(pd.notna(out), None)
-    return out.to_dict("records")
-
-
 def _dedupe(session: Session, model, frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
-    frame = frame.copy()
-    frame["fingerprint"] = fingerprints(frame, columns)
-    within = frame.duplicated("fingerprint")
+    if "fingerprint" not in frame or frame["fingerprint"].isna().any():  # callers may have computed them
+        frame = frame.assign(fingerprint=fingerprints(frame, columns))
+    within = frame["fingerprint"].duplicated()
     known = frame["fingerprint"].isin(existing_fingerprints(session, model, frame["fingerprint"]))
     keep = ~(within | known)
-    return frame[keep], int((~keep).sum())
+    skipped = int((~keep).sum())
+    return (frame[keep] if skipped else frame), skipped
 
 
 def _insert(session: Session, model, frame: pd.DataFrame, columns, stamp: WriteStamp, batch_id: int) -> None:
-    records = _records(frame, (*columns, "fingerprint"))
-    for record in records:
-        record["recorded_at"] = stamp.recorded_at
-        record["batch_id"] = batch_id
-    for start in range(0, len(records), _CHUNK):
-        session.execute(insert(model), records[start:start + _CHUNK])
+    frame = frame.assign(recorded_at=stamp.recorded_at, batch_id=batch_id)
+    bulk_insert(session, model.__table__, frame, (*columns, "fingerprint", "recorded_at", "batch_id"))
 
 
 def add_estimates(session: Session, stamp: WriteStamp, batch: IngestBatch, frame: pd.DataFrame) -> tuple[int, int]:
@@ -128,9 +169,17 @@ def add_model_runs(session: Session, stamp: WriteStamp, batch: IngestBatch, fram
 
 
 def finish_batch(batch: IngestBatch, stamp: WriteStamp, *, rows_in: int, added: int, skipped: int,
-                 rejected: int = 0) -> None:
+                 rejected: int = 0, summary: str | None = None, details: dict | None = None) -> None:
+    """Close the batch with its counts and write its audit entry (in the same transaction)."""
     batch.rows_in, batch.rows_added, batch.rows_skipped, batch.rows_rejected = rows_in, added, skipped, rejected
     batch.finished_at = max(now_utc(), stamp.recorded_at)
+    session = Session.object_session(batch)
+    counts = {"rows_in": rows_in, "added": added, "skipped": skipped, "rejected": rejected}
+    text = summary or (f"{batch.kind} batch {batch.id} ({batch.source_name}): {added} added, {skipped} skipped"
+                       + (f", {rejected} rejected" if rejected else ""))
+    audit.record(session, stamp, batch.created_by, f"batch.{batch.kind}", entity="batch", entity_id=batch.id,
+                 batch_id=batch.id, summary=text,
+                 after={"location": batch.location, "sha256": batch.sha256, **counts, **(details or {})})
 
 
 def as_nullable_int(series: pd.Series) -> pd.Series:

@@ -48,12 +48,15 @@ class ParseContext:
 
     ``organisations``: the store's organisations (name, aliases "|"-joined);
     ``co_owners``: the curated multi-owner rules (``data/seed/curation/co_owners.csv``);
-    ``requests``: the requests this run made.
+    ``requests``: the requests this run made; ``milestones`` and ``model_names``: the
+    curated milestone runs and display names (``data/seed/curation/model_runs.csv``).
     """
 
     organisations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["name", "aliases"]))
     co_owners: pd.DataFrame | None = None
     requests: tuple[Request, ...] = ()  # what was fetched, so parse can find each document's options
+    milestones: frozenset[str] = frozenset()  # casefolded model names drawn as milestones
+    model_names: Mapping[str, str] = field(default_factory=dict)  # casefolded source name -> curated name
 
 
 class ScraperError(IngestError):
@@ -70,6 +73,9 @@ class Scraper:
     licence: str = ""
     citation_url: str = ""  # what records cite when the source gives no URL of its own
     url_setting: str = ""  # the Settings field holding the main document's URL
+    # Owners the store does not know become new organisations (else they are rejected rows
+    # with a "did you mean"); only for sources whose every owner is an organisation.
+    creates_organisations: bool = False
 
     def requests(self, settings: Settings, url: str | None = None) -> list[Request]:
         """The documents to fetch; ``url`` replaces the main document's configured URL."""

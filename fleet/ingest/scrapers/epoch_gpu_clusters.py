@@ -24,6 +24,7 @@ class EpochGpuClusters(Scraper):
     licence = "CC-BY 4.0 (credit Epoch AI)"
     citation_url = homepage
     url_setting = "epoch_gpu_clusters_url"
+    creates_organisations = True  # Epoch lists owners; a new one gets its kind from Epoch's sector
 
     def parse(self, docs: Mapping[str, RawDocument], context: ParseContext) -> Parsed:
         return epoch.parse_gpu_clusters(docs["main"].body, source_url=self.citation_url,

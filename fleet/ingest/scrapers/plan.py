@@ -160,9 +160,10 @@ def _plan_facts(session: Session, scraper: Scraper, parsed: Parsed, resolved: Re
     names = _names(session, {})
     text = lambda r: " · ".join(checks.as_text(r.get(c)) for c in shown)  # noqa: E731
     by_id = stored.set_index("id")
-    rows["organisation"] = rows[name_column] if name_column in rows else None
-    rows["organisation"] = rows["organisation"].fillna(rows["organisation_id"].map(lambda i: names.get(int(i))
-                                                                                    if pd.notna(i) else None))
+    named = rows[name_column].astype(object) if name_column in rows else pd.Series(None, index=rows.index,
+                                                                                    dtype=object)
+    known_names = rows["organisation_id"].map(lambda i: names.get(int(i)) if pd.notna(i) else None).astype(object)
+    rows["organisation"] = named.where(named.notna(), known_names)
     rows["label"] = [text(r) for r in rows.to_dict("records")]
     rows["before"] = [text(by_id.loc[int(b)].to_dict()) + f" ({by_id.at[int(b), 'source_name']})"
                       if state == "conflict" else "" for b, state in zip(rows["before_id"], rows["state"])]

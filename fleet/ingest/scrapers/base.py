@@ -63,6 +63,10 @@ class ScraperError(IngestError):
     """A scraper was asked for something it cannot do (a bad --url, a bad config file)."""
 
 
+class NotConfigured(ScraperError):
+    """The scraper has nothing to fetch until someone configures it (``html-table``'s tables)."""
+
+
 class Scraper:
     """Base class: subclasses set the class attributes and implement ``parse``."""
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleet.ingest.scrapers.base import ScraperError
+from fleet.ingest.scrapers.base import NotConfigured, ScraperError
 
 FIELDS = (
     "organisation", "chip", "count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high", "scope",
@@ -150,6 +150,8 @@ def parse_config(text: str, where: str) -> list[TableSpec]:
     except tomllib.TOMLDecodeError as exc:
         raise _fail(where, f"not valid TOML ({exc})") from None
     tables = data.get("table")
+    if tables is None:
+        raise NotConfigured(f"{where}: no [[table]] entries — add one for the page to scrape (see README, Scrapers)")
     if not isinstance(tables, list) or not tables:
         raise _fail(where, "no [[table]] entries")
     specs = [table_spec(t, f"{where}, table {i + 1}") for i, t in enumerate(tables)]
@@ -162,5 +164,5 @@ def parse_config(text: str, where: str) -> list[TableSpec]:
 def load_config(path: str | Path) -> list[TableSpec]:
     path = Path(path)
     if not path.is_file():
-        raise ScraperError(f"html-table: config file {path} not found (set FLEET_HTML_TABLES_CONFIG)")
+        raise NotConfigured(f"html-table: config file {path} not found (set FLEET_HTML_TABLES_CONFIG)")
     return parse_config(path.read_text(encoding="utf-8"), str(path))

@@ -3,7 +3,8 @@
 ``Runner.run(jobs)`` runs sources concurrently (threads: the work is waiting on servers),
 and every source's outcome is reported whatever happened to the others: ``ok`` (a batch
 was written), ``not-modified`` (every document answered 304 or hashed as before: nothing
-written), ``dry-run`` (the plan, nothing written) or ``failed`` (the message names the
+written), ``dry-run`` (the plan, nothing written), ``skipped`` (an unconfigured
+scraper in a run of all) or ``failed`` (the message names the
 source and the reason; nothing written for it). Writes are serialised by the store's
 write lock, so concurrent sources commit one after another, each all or nothing.
 
@@ -28,7 +29,7 @@ from fleet.config import Settings
 from fleet.db import read_session
 from fleet.ingest.errors import IngestError
 from fleet.ingest.scrapers import provenance
-from fleet.ingest.scrapers.base import ParseContext, Request, Scraper
+from fleet.ingest.scrapers.base import NotConfigured, ParseContext, Request, Scraper
 from fleet.ingest.scrapers.fetch import Fetcher
 from fleet.ingest.scrapers.loading import CommitResult, commit
 from fleet.ingest.scrapers.plan import ScrapePlan, make_plan
@@ -45,6 +46,7 @@ T, R = TypeVar("T"), TypeVar("R")
 class Job:
     scraper: Scraper
     url: str | None = None  # replaces the scraper's configured main URL
+    optional: bool = False  # part of "all": an unconfigured scraper is skipped, not failed
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Collected:
 @dataclass
 class Outcome:
     source: str
-    status: str  # ok | not-modified | dry-run | failed
+    status: str  # ok | not-modified | dry-run | skipped | failed
     message: str
     plan: ScrapePlan | None = None
     result: CommitResult | None = None
@@ -114,6 +116,8 @@ class Runner:
         name, started = job.scraper.name, time.monotonic()
         try:
             outcome = self._run(job)
+        except NotConfigured as exc:
+            outcome = Outcome(name, "skipped" if job.optional else "failed", str(exc))
         except (IngestError, AuthError, LookupError, ValueError) as exc:
             outcome = Outcome(name, "failed", str(exc) if str(exc).startswith(name) else f"{name}: {exc}")
         except Exception as exc:  # a source failing must not take the others down; logged in full

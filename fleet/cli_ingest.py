@@ -27,8 +27,15 @@ editors_app = typer.Typer(help="Editor accounts (who may write).", no_args_is_he
 AsUser = Annotated[Optional[str], typer.Option("--as", help="Who is writing, for the audit log (default: OS user).")]
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return "unknown"
+
+
 def _actor(name: str | None) -> Actor:
-    return Actor.cli(name or getpass.getuser())
+    return Actor.cli(name or _os_user())
 
 
 def _engine(ctx: typer.Context):

@@ -22,6 +22,7 @@ from sqlalchemy.types import Date, DateTime
 
 SMALL = 5_000  # below this, Core insert: simpler, and the speed makes no difference
 REBUILD_INDEXES_ABOVE = 100_000
+CHUNK = 100_000
 BULK_CACHE_KIB = 256 * 1024
 
 
@@ -65,11 +66,9 @@ def column_values(series: pd.Series, sqltype, dialect=None) -> np.ndarray:
 
 
 def _columns(table: Table, frame: pd.DataFrame, columns: list[str], dialect) -> tuple[list[str], list[np.ndarray]]:
-    """Driver-ready value arrays, leaving out columns that are NULL in every row (fewer binds)."""
+    """Driver-ready value arrays, one per column."""
     names, arrays = [], []
     for column in columns:
-        if column not in frame or frame[column].isna().all():
-            continue
         names.append(column)
         arrays.append(column_values(frame[column], table.c[column].type, dialect))
     return names, arrays
@@ -138,15 +137,20 @@ def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: It
         records = [dict(zip(columns, row)) for row in _rows(table, frame, columns)]
         connection.execute(insert(table), records)
         return len(records)
-    names, arrays = _columns(table, frame, columns, dialect)
+    present = [c for c in columns if c in frame and not frame[c].isna().all()]  # fewer binds
     driver = connection.connection.driver_connection
+    # Python values exist for one chunk at a time: memory stays flat however big the file.
+    chunks = (frame.iloc[start:start + CHUNK] for start in range(0, len(frame), CHUNK))
     if dialect.name == "sqlite":
         with _sqlite_bulk_mode(driver, table.name, len(frame)):
-            _sqlite_insert(driver, table, names, arrays)
+            for chunk in chunks:
+                _sqlite_insert(driver, table, *_columns(table, chunk, present, dialect))
     else:
-        quoted = ", ".join(f'"{c}"' for c in names)
+        quoted = ", ".join(f'"{c}"' for c in present)
         with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-            for row in zip(*(a.tolist() for a in arrays)):
-                copy.write_row(row)
+            for chunk in chunks:
+                _, arrays = _columns(table, chunk, present, dialect)
+                for row in zip(*(a.tolist() for a in arrays)):
+                    copy.write_row(row)
     return len(frame)
 

@@ -124,7 +124,7 @@ def _headcount_frame(session, fields: Mapping[str, object]) -> pd.DataFrame:
     for column, rule in (("count", validate.Rule(validate.parse_whole, validate._COUNT_CHECKS[:1])),
                          ("valid_on", validate.rules()["valid_on"]), ("source_url", validate.rules()["source_url"])):
         text = str(fields.get(column) or "").strip()
-        value, positions, reasons = validate.check_column(pd.Series([text], dtype="str"), rule)
+        value, _, positions, reasons = validate.check_column(pd.Series([text], dtype="str"), rule)
         if not text:
             problems.append(f"column {column}: is required")
         elif len(positions):

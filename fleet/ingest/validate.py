@@ -23,6 +23,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 from pandera.errors import SchemaErrors
 
 from fleet.countries import UnknownCountry, to_iso3
@@ -34,7 +36,7 @@ MAX_POWER_MW = 100_000.0
 EARLIEST = date(1990, 1, 1)
 YEARS_AHEAD = 10
 URL_PATTERN = r"https?://[^\s/?#:@]+\.[^\s/?#:@]+(:\d{1,5})?([/?#]\S*)?"
-TEXT_LIMITS = {"cluster": 300, "source_title": 500, "quote": 20_000, "note": 20_000, "organisation": 200,
+TEXT_LIMITS = {"cluster": 300, "source_title": 2_000, "quote": 20_000, "note": 20_000, "organisation": 200,
                "user_organisation": 200, "chip": 120}
 DEFAULTS = {"status": Status.OPERATIONAL.value, "certainty": Certainty.LIKELY.value, "access": Access.OWNED.value}
 PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
@@ -53,6 +55,7 @@ class Checked:
 
     frame: pd.DataFrame
     problems: pd.DataFrame
+    given: pd.DataFrame | None = None  # which cells held something (after trimming)
 
     def bad_positions(self) -> np.ndarray:
         return np.unique(self.problems["_pos"].to_numpy()) if len(self.problems) else np.array([], dtype=np.int64)
@@ -215,23 +218,50 @@ def pandera_reasons(parsed: pd.Series, checks: tuple[pa.Check, ...]) -> pd.Serie
     return reasons
 
 
-def check_column(raw: pd.Series, rule: Rule) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Raw text column -> (typed column, positions of bad cells, their reasons)."""
-    stripped = raw.str.strip()
-    codes, uniques = pd.factorize(stripped.where(stripped != ""), use_na_sentinel=True)
-    u = pd.Series(uniques, dtype="str") if len(uniques) else pd.Series([], dtype="str")
+def encode(raw: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Trimmed text -> (codes, distinct values); empty cells get code -1. Arrow does the work."""
+    array = pa_array(raw)
+    trimmed = pc.utf8_trim_whitespace(array)
+    trimmed = pc.if_else(pc.equal(trimmed, ""), pyarrow.scalar(None, pyarrow.string()), trimmed)
+    encoded = pc.dictionary_encode(trimmed)
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return codes, pd.Series(pd.array(encoded.dictionary, dtype="str"))
+
+
+def pa_array(series: pd.Series) -> pyarrow.Array:
+    array = pyarrow.array(series, type=pyarrow.string(), from_pandas=True)
+    return array.combine_chunks() if isinstance(array, pyarrow.ChunkedArray) else array
+
+
+def _broadcast(parsed: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Distinct parsed values -> the full column (NA where the code is -1), by numpy take."""
+    if isinstance(parsed.dtype, pd.Int64Dtype):
+        values = np.append(parsed.fillna(0).to_numpy(dtype=np.int64), 0)[codes]
+        mask = np.append(parsed.isna().to_numpy(), True)[codes]
+        return pd.Series(pd.arrays.IntegerArray(values, mask))
+    if parsed.dtype.kind in "fM":
+        missing = np.array([np.nan if parsed.dtype.kind == "f" else np.datetime64("NaT")], dtype=parsed.dtype)
+        return pd.Series(np.concatenate([parsed.to_numpy(), missing])[codes])
+    table = np.empty(len(parsed) + 1, dtype=object)
+    table[:-1] = parsed.astype(object).where(parsed.notna(), None).to_numpy()
+    table[-1] = None
+    return pd.Series(table[codes], dtype=object)
+
+
+def check_column(raw: pd.Series, rule: Rule) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """Raw text column -> (typed column, given mask, positions of bad cells, their reasons)."""
+    codes, u = encode(raw)
     parsed, reasons = rule.parse(u)
     checked = pandera_reasons(parsed, rule.checks)
     reasons = reasons.where(reasons.notna(), checked)
     parsed = parsed.where(reasons.isna())
-    typed = parsed.take(np.where(codes < 0, 0, codes)) if len(u) else pd.Series(pd.NA, index=range(len(raw)))
-    typed = typed.reset_index(drop=True)
-    typed[codes < 0] = None if typed.dtype == object else pd.NA
+    typed = _broadcast(parsed.reset_index(drop=True), codes)
+    given = codes >= 0
     bad_codes = np.flatnonzero(reasons.notna().to_numpy())
     if not len(bad_codes):
-        return typed, np.array([], dtype=np.int64), np.array([], dtype=object)
+        return typed, given, np.array([], dtype=np.int64), np.array([], dtype=object)
     positions = np.flatnonzero(np.isin(codes, bad_codes))
-    return typed, positions, reasons.to_numpy()[codes[positions]]
+    return typed, given, positions, reasons.to_numpy()[codes[positions]]
 
 
 def problems_frame(rows: np.ndarray, positions, column: str, values, reasons) -> pd.DataFrame:
@@ -244,23 +274,26 @@ def check_columns(raw: pd.DataFrame, rows: np.ndarray) -> Checked:
     """Type every known column of ``raw`` (text) and list the bad cells."""
     index = pd.RangeIndex(len(raw))
     columns: dict[str, pd.Series] = {}
+    given: dict[str, np.ndarray] = {}
     found = []
     for column, rule in rules().items():
         if column not in raw:
             columns[column] = pd.Series(pd.NA if rule.parse is parse_whole else None, index=index,
                                         dtype="Int64" if rule.parse is parse_whole else object)
+            given[column] = np.zeros(len(raw), dtype=bool)
             continue
-        text = raw[column].astype("str").fillna("")
-        typed, positions, reasons = check_column(text, rule)
+        text = raw[column]
+        typed, given[column], positions, reasons = check_column(text, rule)
         columns[column] = typed
         if len(positions):
-            found.append(problems_frame(rows, positions, column, text.to_numpy()[positions], reasons))
+            values_ = text.iloc[positions].astype(object).where(lambda v: v.notna(), "").to_numpy()
+            found.append(problems_frame(rows, positions, column, values_, reasons))
     for column in ("h100e", "h100e_low", "h100e_high", "power_mw"):
         columns[column] = pd.to_numeric(columns[column], errors="coerce").astype("float64")
     columns["valid_on"] = pd.to_datetime(columns["valid_on"])
     out = pd.DataFrame(columns, index=index)
     problems = pd.concat(found, ignore_index=True) if found else empty_problems()
-    return Checked(out, problems)
+    return Checked(out, problems, pd.DataFrame(given))
 
 
 def empty_problems() -> pd.DataFrame:
@@ -308,15 +341,6 @@ CROSS_RULES: list[CrossRule] = [
 ]
 
 
-def given_mask(raw: pd.DataFrame) -> pd.DataFrame:
-    """Which cells hold something (after trimming); absent columns count as empty."""
-    out = {}
-    for column in rules():
-        out[column] = (raw[column].astype("str").fillna("").str.strip() != "") if column in raw else \
-            pd.Series(False, index=raw.index)
-    return pd.DataFrame(out).reset_index(drop=True)
-
-
 def apply_defaults(typed: pd.DataFrame, given: pd.DataFrame) -> None:
     """Fill empty status/certainty/access; scope defaults to cluster when a cluster is named."""
     for column, default in DEFAULTS.items():
@@ -352,10 +376,10 @@ def check_estimates(raw: pd.DataFrame, rows: np.ndarray) -> Checked:
     """Every rule for estimate rows: each column's values, then the rules across columns."""
     raw = raw.reset_index(drop=True)
     checked = check_columns(raw, rows)
-    given = given_mask(raw)
+    given = checked.given
     apply_defaults(checked.frame, given)
     cross = cross_problems(checked.frame, given, raw, rows)
     # a cell already reported as malformed is not also reported as, say, "is required"
     problems = pd.concat([checked.problems, cross], ignore_index=True)
     problems = problems.drop_duplicates(["_pos", "column"]).sort_values(["row", "column"], kind="stable")
-    return Checked(checked.frame, problems.reset_index(drop=True))
+    return Checked(checked.frame, problems.reset_index(drop=True), given)

@@ -12,7 +12,8 @@ import logging
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui.pages import organisations
+from fleet.ui import editor
+from fleet.ui.pages import audit_page, edit_page, import_page, organisations
 
 log = logging.getLogger("fleet.ui")
 
@@ -25,10 +26,18 @@ ATTRIBUTION = (
 )
 
 
-def pages() -> list:
-    return [
-        st.Page(organisations.render, title="Organisations", icon="🏢", url_path="organisations", default=True),
-    ]
+def pages() -> dict[str, list]:
+    return {
+        "Explore": [
+            st.Page(organisations.render, title="Organisations", icon="🏢", url_path="organisations", default=True),
+        ],
+        "Contribute": [
+            st.Page(import_page.render, title="Import", icon="📥", url_path="import"),
+            st.Page(edit_page.render, title="Edit", icon="✏️", url_path="edit"),
+            st.Page(audit_page.render, title="Audit log", icon="📜", url_path="audit"),
+            st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
+        ],
+    }
 
 
 def footer() -> None:
@@ -39,6 +48,7 @@ def footer() -> None:
 def run() -> None:
     navigation = st.navigation(pages())
     try:
+        editor.sidebar_status()
         navigation.run()
     except (OperationalError, ProgrammingError):
         log.exception("database error while rendering %s", navigation.title)

@@ -63,11 +63,11 @@ def check_estimates(records: pd.DataFrame, resolver: Resolver, *, create_orgs: b
 def _typed(frame: pd.DataFrame, column: str, rule: validate.Rule, rows: np.ndarray, found: list,
            required: bool) -> pd.Series:
     text = frame[column].astype("str")
-    typed, positions, reasons = validate.check_column(text, rule)
+    typed, given, positions, reasons = validate.check_column(text, rule)
     if len(positions):
         found.append(validate.problems_frame(rows, positions, column, text.to_numpy()[positions], reasons))
     if required:
-        empty = np.flatnonzero(text.str.strip().eq("").to_numpy())
+        empty = np.flatnonzero(~np.asarray(given, dtype=bool))
         if len(empty):
             found.append(validate.problems_frame(rows, empty, column, [""] * len(empty), ["is required"] * len(empty)))
     return typed

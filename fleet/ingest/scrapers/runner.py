@@ -135,17 +135,25 @@ class Runner:
                            "(HTTP 304 or the same sha256); nothing written", docs=collected.docs)
         self.progress(scraper.name, "checking", 0.7)
         if self.dry_run:
-            with read_session(self.engine) as session:
-                plan = make_plan(session, scraper, collected.parsed, collected.context)
+            plan = self.preview(scraper, collected)
             return Outcome(scraper.name, "dry-run", f"{scraper.name}: {plan.summary()} (dry run: nothing written)",
                            plan=plan, docs=collected.docs)
-        if self.actor is None:
-            raise AuthError(f"{scraper.name}: writing needs an editor (--as USER)")
         self.progress(scraper.name, "writing", 0.85)
-        result = commit(self.engine, scraper, collected.docs, collected.parsed, self.actor,
-                        main=collected.requests[0].role, strict=self.strict, context=collected.context)
+        result = self.commit(scraper, collected)
         return Outcome(scraper.name, "ok", f"{scraper.name}: batch {result.batch_id}: {result.plan.summary()}",
                        plan=result.plan, result=result, docs=collected.docs)
+
+    def preview(self, scraper: Scraper, collected: Collected) -> ScrapePlan:
+        """The dry-run diff of collected documents against the store now (reads only)."""
+        with read_session(self.engine) as session:
+            return make_plan(session, scraper, collected.parsed, collected.context)
+
+    def commit(self, scraper: Scraper, collected: Collected) -> CommitResult:
+        """Write collected documents as one batch (re-planned under the write lock)."""
+        if self.actor is None:
+            raise AuthError(f"{scraper.name}: writing needs an editor (--as USER, or log in)")
+        return commit(self.engine, scraper, collected.docs, collected.parsed, self.actor,
+                      main=collected.requests[0].role, strict=self.strict, context=collected.context)
 
     def _context(self, scraper: Scraper, urls: list[str]) -> tuple[dict, ParseContext]:
         if self.engine is None:

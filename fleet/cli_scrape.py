@@ -101,6 +101,8 @@ def scrape_cmd(
     as_user: AsUser = None,
     show: Annotated[int, typer.Option("--show", min=0, help="How many rows of each diff to print.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcomes as JSON (for schedulers).")] = False,
+    from_run: Annotated[Optional[int], typer.Option("--from-run", help="Re-parse the documents kept by this "
+                                                    "earlier run (batch id) instead of fetching.")] = None,
 ):
     """Fetch sources and load them as ingest batches (rejected rows are reported, never written)."""
     from fleet.cli import engine_of, settings_of
@@ -108,6 +110,8 @@ def scrape_cmd(
     from fleet.ingest.scrapers.runner import Job, Runner
 
     chosen, settings = _chosen(name, url), settings_of(ctx)
+    if from_run is not None and (name == "all" or url):
+        _fail("--from-run re-parses one scraper's earlier run: name the scraper, without --url", 2)
     policy = FetchPolicy(user_agent=settings.scrape_user_agent or DEFAULT_USER_AGENT)
     bars = Progress(TextColumn("{task.description:40s}"), BarColumn(), TimeElapsedColumn(), console=err,
                     transient=True, disable=as_json)
@@ -117,7 +121,7 @@ def scrape_cmd(
             tasks[source], completed=fraction, description=f"{source}: {stage}")
         runner = Runner(engine_of(ctx), settings, Fetcher(client, policy), actor=None if dry_run else _actor(as_user),
                         dry_run=dry_run, strict=strict, progress=report)
-        outcomes = runner.run([Job(s, url, optional=name == "all") for s in chosen])
+        outcomes = runner.run([Job(s, url, optional=name == "all", from_run=from_run) for s in chosen])
     if as_json:
         typer.echo(json.dumps([_outcome_row(o) for o in outcomes], indent=2, default=str))
     else:

@@ -50,13 +50,13 @@ def serve_sources(web: FixtureServer, tmp_path: Path, **bodies: bytes) -> Settin
 
 
 def scrape(db_url: str, settings: Settings, *names: str, dry_run: bool = False, actor: Actor | None = EDITOR,
-           strict: bool = False, url: str | None = None):
+           strict: bool = False, url: str | None = None, from_run: int | None = None):
     """Run scrapers against ``db_url`` with a real client; returns the outcomes in order."""
     engine = make_engine(db_url, poolclass=NullPool)
     client = make_client(FAST)
     try:
         runner = Runner(engine, settings, Fetcher(client, FAST), actor=actor, dry_run=dry_run, strict=strict)
-        return runner.run([Job(get(n), url) for n in names])
+        return runner.run([Job(get(n), url, from_run=from_run) for n in names])
     finally:
         client.close()
         engine.dispose()

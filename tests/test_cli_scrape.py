@@ -64,6 +64,7 @@ def test_usage_errors_exit_2(seeded_url, served):
     assert invoke(seeded_url, "scrape", "nope").exit_code == 2
     wrong = invoke(seeded_url, "scrape", "all", "--url", "http://127.0.0.1:1/x.csv")
     assert wrong.exit_code == 2 and "name the scraper" in wrong.output
+    assert invoke(seeded_url, "scrape", "all", "--from-run", "1").exit_code == 2
 
 
 def test_an_unconfigured_html_table_is_skipped_in_all_but_fails_alone(seeded_url, served, tmp_path, monkeypatch):

@@ -122,3 +122,14 @@ def test_a_document_the_server_kept_is_reparsed_from_the_stored_copy(db_url, web
     assert second.status == "ok", second.message
     assert second.docs["main"].not_modified and second.docs["main"].body  # 304, body from the store
     assert second.docs["frontier"].fresh and second.result.added == 0
+
+
+def test_a_kept_run_is_reparsed_without_the_network(seeded_url, web, tmp_path):
+    settings = serve_sources(web, tmp_path)
+    [first] = scrape(seeded_url, settings, "html-table")
+    web.stop()  # from here on, any fetch would fail
+    [again] = scrape(seeded_url, settings, "html-table", from_run=first.result.batch_id, dry_run=True)
+    assert again.status == "dry-run", again.message
+    assert again.plan.counts()["unchanged"] == first.result.added and again.plan.counts()["new"] == 0
+    [wrong] = scrape(seeded_url, settings, "epoch-staff", from_run=first.result.batch_id, dry_run=True)
+    assert wrong.status == "failed" and "is a run of html-table" in wrong.message

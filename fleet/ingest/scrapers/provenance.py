@@ -47,6 +47,13 @@ def stored_document(session: Session, document_id: int) -> RawDocument:
         last_modified=row.last_modified, sha256=row.sha256)
 
 
+def kept_documents(session: Session, batch_id: int) -> dict[str, tuple[str, RawDocument]]:
+    """A batch's kept documents, in the order they were fetched: role -> (scraper, document)."""
+    rows = session.execute(select(RawDocumentRow.id, RawDocumentRow.role, RawDocumentRow.source_name)
+                           .where(RawDocumentRow.batch_id == batch_id).order_by(RawDocumentRow.id)).all()
+    return {r.role: (r.source_name, stored_document(session, r.id)) for r in rows}
+
+
 def keep(session: Session, batch: IngestBatch, source: str, docs: Mapping[str, RawDocument], main: str) -> None:
     """Store every document of the run (compressed) and the main one's provenance on the batch."""
     for role, doc in docs.items():

@@ -29,7 +29,7 @@ from fleet.config import Settings
 from fleet.db import read_session
 from fleet.ingest.errors import IngestError
 from fleet.ingest.scrapers import provenance
-from fleet.ingest.scrapers.base import NotConfigured, ParseContext, Request, Scraper
+from fleet.ingest.scrapers.base import NotConfigured, ParseContext, Request, Scraper, ScraperError
 from fleet.ingest.scrapers.fetch import Fetcher
 from fleet.ingest.scrapers.loading import CommitResult, commit
 from fleet.ingest.scrapers.plan import ScrapePlan, make_plan
@@ -47,6 +47,7 @@ class Job:
     scraper: Scraper
     url: str | None = None  # replaces the scraper's configured main URL
     optional: bool = False  # part of "all": an unconfigured scraper is skipped, not failed
+    from_run: int | None = None  # re-parse the documents this earlier run kept, instead of fetching
 
 
 @dataclass
@@ -129,7 +130,7 @@ class Runner:
 
     def _run(self, job: Job) -> Outcome:
         scraper = job.scraper
-        collected = self.collect(job)
+        collected = self.collect_kept(job) if job.from_run else self.collect(job)
         if collected.parsed is None:
             return Outcome(scraper.name, "not-modified", f"{scraper.name}: not modified since the last run "
                            "(HTTP 304 or the same sha256); nothing written", docs=collected.docs)
@@ -178,6 +179,27 @@ class Runner:
             return Collected(requests, docs, None, context)
         docs = self._reuse_stored(requests, docs, previous)
         self.progress(scraper.name, "parsing", 0.55)
+        return Collected(requests, docs, scraper.parse(docs, context), context)
+
+    def collect_kept(self, job: Job) -> Collected:
+        """Re-parse the documents an earlier run kept -- no network: after a parser fix, or to audit it."""
+        scraper = job.scraper
+        with read_session(self.engine) as session:
+            kept = provenance.kept_documents(session, job.from_run)
+        sources = {source for source, _ in kept.values()}
+        if sources != {scraper.name}:
+            what = f"a run of {', '.join(sorted(sources))}" if sources else "not a scrape run that kept documents"
+            raise ScraperError(f"{scraper.name}: batch {job.from_run} is {what}")
+        docs = {role: doc for role, (_, doc) in kept.items()}
+        configured = {r.role: r for r in scraper.requests(self.settings)}  # html-table's table specs
+        missing = [role for role in docs if role not in configured]
+        if missing:
+            raise ScraperError(f"{scraper.name}: table(s) {', '.join(missing)} of batch {job.from_run} are no "
+                               "longer configured")
+        requests = [replace(configured.get(role) or Request(role, doc.url), url=doc.url) for role, doc in docs.items()]
+        _, context = self._context(scraper, [])
+        context = replace(context, requests=tuple(requests))
+        self.progress(scraper.name, "parsing kept documents", 0.55)
         return Collected(requests, docs, scraper.parse(docs, context), context)
 
     def _reuse_stored(self, requests: list[Request], docs: dict[str, RawDocument], previous: dict) -> dict:

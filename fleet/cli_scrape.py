@@ -9,6 +9,7 @@ failed (the others still ran), 2 usage errors (an unknown scraper, --url with al
 
 from __future__ import annotations
 
+import getpass
 import json
 from typing import Annotated, Optional
 
@@ -18,12 +19,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fleet.cli_ingest import AsUser, _actor
+from fleet.cli_ingest import AsUser
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 chips_app = typer.Typer(help="Chip catalog proposals from the epoch-hardware scraper.", no_args_is_help=True)
 COUNT_COLUMNS = ("new", "changed", "conflict", "unchanged", "rejected", "gone")
+
+
+def _actor(name: str | None):
+    from fleet.auth import Actor
+
+    return Actor.cli(name or getpass.getuser())  # the command line is trusted: it holds the DB credentials
 
 
 def _fail(message: str, code: int = 1):

@@ -9,8 +9,8 @@
   values. Scraped rows never overwrite those: both stay live, side by side, with their
   sources, and the organisation's figure shows the disagreement as a range.
 - **new**: nothing in the store describes it.
-- **gone**: a live row from this source that the source no longer lists (reported, never
-  retracted automatically).
+- **gone**: a live row from this source that no valid scraped row matches (the source
+  dropped it, or its row is rejected now): reported, never retracted automatically.
 
 Pure pandas over frames the plan reads from the store.
 """

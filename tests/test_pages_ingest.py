@@ -138,3 +138,20 @@ def test_identity_provider_users_are_editors_only_when_listed(store, tmp_path):
     at.user = {"is_logged_in": True, "email": "mallory@example.org"}
     at.run()
     assert not at.tabs and any("log in as an editor" in i.value for i in at.info)
+
+
+def test_audit_filters_live_in_the_url(store):
+    at = page("import_page", ALICE)
+    at.file_uploader[0].set_value(("good.csv", GOOD.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label == "Import").click().run()
+    at = AppTest.from_string("from fleet.ui.pages import audit_page\naudit_page.render()", default_timeout=60)
+    at.query_params["batch"] = "999"
+    at.run()
+    assert not at.exception and any("No entries match" in i.value for i in at.info)
+    at.text_input(key="audit.batch").set_value("").run()
+    at.selectbox(key="audit.action").set_value("batch.csv").run()
+    assert at.query_params == {"action": "batch.csv"} and len(at.dataframe[0].value) == 1
+    junk = AppTest.from_string("from fleet.ui.pages import audit_page\naudit_page.render()", default_timeout=60)
+    junk.query_params["batch"] = "abc"
+    junk.run()
+    assert not junk.exception and "not a batch number" in junk.warning[0].value

@@ -126,21 +126,25 @@ def _sqlite_bulk_mode(driver, table_name: str, adding: int) -> Iterator[None]:
         cursor.close()
 
 
-def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: Iterable[str]) -> int:
-    """Insert ``frame[columns]`` into ``table``; returns the number of rows."""
-    columns = list(columns)
+def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: Iterable[str],
+                constants: dict | None = None) -> int:
+    """Insert ``frame[columns]`` plus ``constants`` (one value for every row) into ``table``."""
+    columns, constants = list(columns), dict(constants or {})
     if frame.empty:
         return 0
     connection = session.connection()
     dialect = connection.dialect
     if len(frame) < SMALL:
-        records = [dict(zip(columns, row)) for row in _rows(table, frame, columns)]
+        chunk = frame.assign(**constants)
+        names = [*columns, *constants]
+        records = [dict(zip(names, row)) for row in _rows(table, chunk, names)]
         connection.execute(insert(table), records)
         return len(records)
-    present = [c for c in columns if c in frame and not frame[c].isna().all()]  # fewer binds
+    present = [c for c in columns if c in frame and not frame[c].isna().all()] + list(constants)  # fewer binds
     driver = connection.connection.driver_connection
-    # Python values exist for one chunk at a time: memory stays flat however big the file.
-    chunks = (frame.iloc[start:start + CHUNK] for start in range(0, len(frame), CHUNK))
+    # Python values (and the constant columns) exist for one chunk at a time: memory stays
+    # flat however big the file, and the caller's frame is never copied whole.
+    chunks = (frame.iloc[start:start + CHUNK].assign(**constants) for start in range(0, len(frame), CHUNK))
     if dialect.name == "sqlite":
         with _sqlite_bulk_mode(driver, table.name, len(frame)):
             for chunk in chunks:
@@ -153,4 +157,3 @@ def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: It
                 for row in zip(*(a.tolist() for a in arrays)):
                     copy.write_row(row)
     return len(frame)
-

@@ -44,6 +44,7 @@ MODEL_RUN_COLUMNS = (
     "source_url", "note",
 )
 _CHUNK = 2_000
+_FINGERPRINT_CHUNK = 100_000
 
 
 def new_batch(session: Session, stamp: WriteStamp, *, kind: str, source_name: str, actor: Actor,
@@ -106,14 +107,19 @@ def _canonical(series: pd.Series, column: str) -> pa.Array:
 
 def fingerprints(frame: pd.DataFrame, columns: Iterable[str] = FINGERPRINT_COLUMNS) -> pd.Series:
     """A stable hash of the identifying columns, one per row (blake2b, 32 hex chars)."""
-    if frame.empty:
-        return pd.Series([], index=frame.index, dtype="object")
+    columns = tuple(columns)
+    digests: list[str] = []
+    for start in range(0, len(frame), _FINGERPRINT_CHUNK):  # bounded memory for big imports
+        digests += _digests(frame.iloc[start:start + _FINGERPRINT_CHUNK], columns)
+    return pd.Series(digests, index=frame.index, dtype="object")
+
+
+def _digests(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
     empty = pa.array(np.full(len(frame), "", dtype=object), type=pa.string())
     parts = [_canonical(frame[c], c) if c in frame else empty for c in columns]
     joined = pc.binary_join_element_wise(*parts, "\x1f").cast(pa.binary()).to_pylist()
     blake = hashlib.blake2b
-    digests = [blake(text, digest_size=16).hexdigest() for text in joined]
-    return pd.Series(digests, index=frame.index, dtype="object")
+    return [blake(text, digest_size=16).hexdigest() for text in joined]
 
 
 # Above this many candidates, one scan of the live fingerprints beats thousands of IN lookups.
@@ -145,8 +151,8 @@ def _dedupe(session: Session, model, frame: pd.DataFrame, columns) -> tuple[pd.D
 
 
 def _insert(session: Session, model, frame: pd.DataFrame, columns, stamp: WriteStamp, batch_id: int) -> None:
-    frame = frame.assign(recorded_at=stamp.recorded_at, batch_id=batch_id)
-    bulk_insert(session, model.__table__, frame, (*columns, "fingerprint", "recorded_at", "batch_id"))
+    bulk_insert(session, model.__table__, frame, (*columns, "fingerprint"),
+                constants={"recorded_at": stamp.recorded_at, "batch_id": batch_id})
 
 
 def add_estimates(session: Session, stamp: WriteStamp, batch: IngestBatch, frame: pd.DataFrame) -> tuple[int, int]:

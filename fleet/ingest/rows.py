@@ -39,7 +39,8 @@ class Resolved:
         return mask
 
     def valid_rows(self) -> pd.DataFrame:
-        return self.frame.loc[self.ok]
+        ok = self.ok
+        return self.frame if ok.all() else self.frame.loc[ok]  # no copy of a clean million rows
 
 
 def _lookup(index: NameIndex, names: pd.Series, rows: np.ndarray, column: str, *, create: dict[str, int] | None,

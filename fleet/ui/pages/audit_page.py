@@ -21,12 +21,24 @@ ACTIONS = ["", "batch.csv", "batch.manual", "batch.seed", "batch.scraper", "batc
            "editor.add", "editor.remove"]
 
 
-def _batch_filter() -> int | None:
-    text = st.query_params.get("batch", "")
-    if text and not text.isdigit():
-        st.warning(f"Ignored the link's batch {text!r}: not a batch number.")
-        return None
-    return int(text) if text else None
+URL_KEYS = {"who": "audit.actor", "action": "audit.action", "batch": "audit.batch", "text": "audit.text"}
+
+
+def _load_url() -> None:
+    """Filters come from the URL the first time a session sees them (a shared link)."""
+    for param, key in URL_KEYS.items():
+        if key in st.session_state:
+            continue
+        value = st.query_params.get(param, "")
+        if param == "action" and value not in ACTIONS:
+            value = ""
+        st.session_state[key] = value
+
+
+def _save_url() -> None:
+    wanted = {p: str(st.session_state[k]) for p, k in URL_KEYS.items() if st.session_state.get(k) not in (None, "")}
+    if dict(st.query_params) != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def _entries(actor_filter: str, action: str, batch: int | None, text: str) -> pd.DataFrame:
@@ -70,11 +82,16 @@ def render() -> None:
     st.title("Audit log")
     st.caption("Every write to the store: who, when (UTC), what, and the values before and after. "
                "Imports and scrapes are one entry per batch; their rows carry the batch number.")
+    _load_url()
     cols = st.columns(4)
     who = cols[0].text_input("Who", key="audit.actor")
     action = cols[1].selectbox("Action", ACTIONS, key="audit.action", format_func=lambda a: a or "any")
-    batch = cols[2].number_input("Batch", min_value=1, step=1, value=_batch_filter(), key="audit.batch")
+    batch = cols[2].text_input("Batch number", key="audit.batch").strip()
     text = cols[3].text_input("Text in the summary", key="audit.text")
+    if batch and not batch.isdigit():
+        st.warning(f"Ignored the batch filter {batch!r}: not a batch number.")
+        batch = ""
+    _save_url()
     frame = _entries(who, action, int(batch) if batch else None, text)
     if frame.empty:
         st.info("No entries match.")

@@ -105,9 +105,10 @@ def export_estimates(ctx: typer.Context,
 
 
 def _register_subcommands() -> None:
-    from fleet import cli_ingest
+    from fleet import cli_ingest, cli_scrape
 
     cli_ingest.register(app)
+    cli_scrape.register(app)
 
 
 _register_subcommands()

@@ -25,6 +25,20 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "base_url": ("FLEET_BASE_URL", "base_url",
                  "Public URL of the app, used to build shareable and snapshot links"),
     "seed_dir": ("FLEET_SEED_DIR", "seed_dir", "Folder of the seed CSVs loaded by `fleet seed`"),
+    # scrapers (fleet/ingest/scrapers): where each source is fetched from
+    "epoch_gpu_clusters_url": ("FLEET_EPOCH_GPU_CLUSTERS_URL", "epoch_gpu_clusters_url",
+                               "CSV fetched by the `epoch-gpu-clusters` scraper"),
+    "epoch_hardware_url": ("FLEET_EPOCH_HARDWARE_URL", "epoch_hardware_url",
+                           "CSV fetched by the `epoch-hardware` scraper"),
+    "epoch_staff_url": ("FLEET_EPOCH_STAFF_URL", "epoch_staff_url", "CSV fetched by the `epoch-staff` scraper"),
+    "epoch_models_url": ("FLEET_EPOCH_MODELS_URL", "epoch_models_url",
+                         "Notable-models CSV fetched by the `epoch-models` scraper"),
+    "epoch_frontier_models_url": ("FLEET_EPOCH_FRONTIER_MODELS_URL", "epoch_frontier_models_url",
+                                  "Frontier-models CSV (training-compute bounds) fetched by `epoch-models`"),
+    "html_tables_config": ("FLEET_HTML_TABLES_CONFIG", "html_tables_config",
+                           "TOML file of the pages, CSS selectors and column mappings `html-table` scrapes"),
+    "scrape_user_agent": ("FLEET_SCRAPE_USER_AGENT", "scrape_user_agent",
+                          "User-Agent the scrapers send (say who runs them and how to reach you)"),
 }
 
 
@@ -35,6 +49,13 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     base_url: str = "http://localhost:8501"
     seed_dir: str = str(PROJECT_ROOT / "data" / "seed")
+    epoch_gpu_clusters_url: str = "https://epoch.ai/data/gpu_clusters.csv"
+    epoch_hardware_url: str = "https://epoch.ai/data/ml_hardware.csv"
+    epoch_staff_url: str = "https://epoch.ai/data/ai_companies_staff_reports.csv"
+    epoch_models_url: str = "https://epoch.ai/data/notable_ai_models.csv"
+    epoch_frontier_models_url: str = "https://epoch.ai/data/frontier_ai_models.csv"
+    html_tables_config: str = str(PROJECT_ROOT / "data" / "scrapers" / "html_tables.toml")
+    scrape_user_agent: str = ""  # empty: fleet.ingest.scrapers.fetch.DEFAULT_USER_AGENT
     secrets: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def with_database(self, url: str | None) -> "Settings":

@@ -26,13 +26,16 @@ from sqlalchemy import (
     Index,
     Integer,
     JSON,
+    LargeBinary,
     MetaData,
     String,
     Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from fleet.vocab import Access, BatchKind, Certainty, HeadcountKind, OrgKind, Scope, Status, values
+from fleet.vocab import (
+    Access, BatchKind, Certainty, HeadcountKind, OrgKind, ProposalAction, ProposalStatus, Scope, Status, values,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -145,6 +148,12 @@ class IngestBatch(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # A revert batch names the batch it undoes; "reverted by" is the reverse lookup.
     reverts_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    # A scrape's provenance (its main document; every document is a RawDocumentRow).
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     __table_args__ = (CheckConstraint(_one_of("kind", BatchKind), name="kind"),)
 
 
@@ -300,3 +309,57 @@ class LoginAttempt(Base):
     name_key: Mapped[str] = mapped_column(String(200), index=True)
     session_key: Mapped[str] = mapped_column(String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class RawDocumentRow(Base):
+    """A document a scrape fetched, kept gzip-compressed so its parse can be re-run later,
+    with the provenance every number from it traces back to."""
+
+    __tablename__ = "raw_document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    source_name: Mapped[str] = mapped_column(String(200), index=True)  # the scraper
+    role: Mapped[str] = mapped_column(String(100))  # which of the scraper's documents
+    url: Mapped[str] = mapped_column(String(2000))  # as requested
+    final_url: Mapped[str] = mapped_column(String(2000))  # after redirects
+    http_status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)  # of the uncompressed payload
+    size_bytes: Mapped[int] = mapped_column(BigInteger)  # uncompressed
+    payload_encoding: Mapped[str] = mapped_column(String(10))
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    __table_args__ = (
+        CheckConstraint("size_bytes >= 0", name="size_nonnegative"),
+        CheckConstraint("payload_encoding IN ('gzip')", name="payload_encoding"),
+    )
+
+
+class ChipProposal(Base):
+    """A change to the curated chip catalog that a scrape proposes and an editor decides.
+
+    ``changes`` maps each catalog field to ``[current, proposed]``. The catalog itself is
+    only changed when an editor accepts (never silently by a scrape).
+    """
+
+    __tablename__ = "chip_proposal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    chip_id: Mapped[int | None] = mapped_column(ForeignKey("chip.id"), index=True)  # None: a new chip
+    chip_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(10))
+    changes: Mapped[dict] = mapped_column(JSON)
+    # what is proposed (chip and new values): the same proposal is never stored twice
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=ProposalStatus.PENDING.value)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decision_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(_one_of("action", ProposalAction), name="action"),
+        CheckConstraint(_one_of("status", ProposalStatus), name="status"),
+    )

@@ -64,5 +64,18 @@ class HeadcountKind(StrEnum):
     RESEARCHERS = "researchers"
 
 
+class ProposalAction(StrEnum):
+    """What a chip catalog proposal (from the ``epoch-hardware`` scraper) would do."""
+
+    ADD = "add"  # a chip the catalog lacks
+    UPDATE = "update"  # new figures for a chip the catalog has
+
+
+class ProposalStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
 def values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]

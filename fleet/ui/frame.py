@@ -13,7 +13,7 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav
-from fleet.ui.pages import audit_page, edit_page, import_page, organisations
+from fleet.ui.pages import audit_page, edit_page, import_page, organisations, scrape_runs, scrapers_page
 
 log = logging.getLogger("fleet.ui")
 
@@ -35,6 +35,8 @@ def pages() -> dict[str, list]:
             st.Page(import_page.render, title="Import", icon="📥", url_path="import"),
             st.Page(edit_page.render, title="Edit", icon="✏️", url_path="edit"),
             st.Page(audit_page.render, title="Audit log", icon="📜", url_path="audit"),
+            st.Page(scrapers_page.render, title="Scrapers", icon="🕸️", url_path="scrapers"),
+            st.Page(scrape_runs.render, title="Scrape runs", icon="🧾", url_path="scrapes"),
             st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
         ],
     }

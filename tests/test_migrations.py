@@ -13,7 +13,7 @@ from fleet.db import make_engine
 from fleet.models import Base, StoreState
 
 TABLES = {"organisation", "organisation_alias", "chip", "chip_alias", "ingest_batch", "estimate", "headcount",
-          "model_run", "store_state"}
+          "model_run", "store_state", "claim"}
 
 
 def _tables(url: str) -> set[str]:

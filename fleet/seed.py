@@ -23,6 +23,7 @@ from fleet.resolve import Resolver
 from fleet.vocab import BatchKind
 
 SEED_FILES = ("chips.csv", "organisations.csv", "estimates.csv", "headcounts.csv", "model_runs.csv")
+CLAIMS_FILE = "claims.csv"  # optional: the seed article's claims (see fleet.ledger)
 
 
 @dataclass
@@ -100,6 +101,25 @@ _FACTS = (
 )
 
 
+def _seed_claims(session, stamp, seed_dir: Path, created_by: str, report: SeedReport) -> None:
+    """Add the claims in claims.csv whose keys are new (one batch; none if nothing is new)."""
+    from fleet.ledger import add_claims, parse_claim
+
+    path = seed_dir / CLAIMS_FILE
+    if not path.is_file():
+        return
+    rows = _read(seed_dir, CLAIMS_FILE)
+    claims = [parse_claim(row, f"{path.name} row {number}")
+              for number, row in enumerate(rows.to_dict("records"), start=2)]
+    batch = load.new_batch(session, stamp, kind=BatchKind.SEED, source_name="seed-claims", created_by=created_by,
+                           location=f"data/seed/{CLAIMS_FILE}", sha256=_sha256(path))
+    added, skipped = add_claims(session, stamp, batch, claims, created_by)
+    load.finish_batch(batch, stamp, rows_in=len(claims), added=added, skipped=skipped)
+    report.added["seed-claims"], report.skipped["seed-claims"] = added, skipped
+    if not added:
+        session.delete(batch)
+
+
 def seed(engine: Engine, seed_dir: str | Path, *, created_by: str = "seed") -> SeedReport:
     """Load every seed file in one transaction; returns what was added."""
     seed_dir = Path(seed_dir)
@@ -122,6 +142,7 @@ def seed(engine: Engine, seed_dir: str | Path, *, created_by: str = "seed") -> S
                     report.added[str(name)], report.skipped[str(name)] = added, skipped
                     if not added:
                         session.delete(batch)
+            _seed_claims(session, stamp, seed_dir, created_by, report)
             if not report.changed:
                 raise NothingToWrite
     except NothingToWrite:

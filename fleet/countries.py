@@ -64,20 +64,29 @@ def to_iso3(name: str) -> str:
     raise UnknownCountry(f"{name!r} is not a country pycountry or Fleet knows")
 
 
-def country_name(iso3: str | None) -> str:
-    if not iso3:
-        return "Unknown"
-    country = pycountry.countries.get(alpha_3=iso3)
+@lru_cache(maxsize=512)
+def _name(iso3: str) -> str:
+    try:
+        country = pycountry.countries.get(alpha_3=iso3)
+    except LookupError:
+        country = None
     if country is None:
         return iso3
     return getattr(country, "common_name", None) or country.name
 
 
-def region(iso3: str | None) -> str:
+def country_name(iso3: object) -> str:
+    """Display name of an ISO alpha-3 code; "Unknown" for a missing one."""
+    if not isinstance(iso3, str) or not iso3:
+        return "Unknown"
+    return _name(iso3)
+
+
+def region(iso3: object) -> str:
     if iso3 == "USA":
         return "United States"
     if iso3 == "CHN":
         return "China"
     if iso3 in EUROPE:
         return "Europe"
-    return "Rest of world" if iso3 else "Unknown"
+    return "Rest of world" if isinstance(iso3, str) and iso3 else "Unknown"

@@ -179,7 +179,7 @@ class Estimate(_Tombstoned, Base):
     power_mw: Mapped[float | None] = mapped_column(Float)
     source_url: Mapped[str] = mapped_column(String(2000))
     extra_source_urls: Mapped[str | None] = mapped_column(Text)  # newline-separated
-    source_title: Mapped[str | None] = mapped_column(String(500))
+    source_title: Mapped[str | None] = mapped_column(Text)
     quote: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
@@ -216,7 +216,7 @@ class Headcount(_Tombstoned, Base):
     count: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     valid_on: Mapped[date] = mapped_column(Date)
-    scope_note: Mapped[str | None] = mapped_column(String(300))  # "DeepMind division only", ...
+    scope_note: Mapped[str | None] = mapped_column(Text)  # "DeepMind division only", ...
     source_url: Mapped[str] = mapped_column(String(2000))
     note: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
@@ -235,12 +235,12 @@ class ModelRun(_Tombstoned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
-    developer: Mapped[str | None] = mapped_column(String(500))  # as the source spells it
+    developer: Mapped[str | None] = mapped_column(Text)  # as the source spells it
     published_on: Mapped[date | None] = mapped_column(Date)
     training_flop: Mapped[float] = mapped_column(Float)
     training_flop_low: Mapped[float | None] = mapped_column(Float)
     training_flop_high: Mapped[float | None] = mapped_column(Float)
-    hardware: Mapped[str | None] = mapped_column(String(300))
+    hardware: Mapped[str | None] = mapped_column(Text)
     chip_id: Mapped[int | None] = mapped_column(ForeignKey("chip.id"))
     hardware_quantity: Mapped[int | None] = mapped_column(Integer)
     confidence: Mapped[str | None] = mapped_column(String(40))

@@ -56,12 +56,12 @@ class Resolver:
     @classmethod
     def load(cls, session: Session) -> "Resolver":
         orgs, chips = NameIndex("organisation"), NameIndex("chip")
-        org_names = dict(session.execute(select(Organisation.id, Organisation.name)).tuples().all())
+        org_names = dict(session.execute(select(Organisation.id, Organisation.name)).all())
         for ident, name in org_names.items():
             orgs.add(name, ident, name)
         for ident, alias in session.execute(select(OrganisationAlias.organisation_id, OrganisationAlias.alias)):
             orgs.add(alias, ident, org_names[ident])
-        chip_names = dict(session.execute(select(Chip.id, Chip.name)).tuples().all())
+        chip_names = dict(session.execute(select(Chip.id, Chip.name)).all())
         for ident, name in chip_names.items():
             chips.add(name, ident, name)
         for ident, alias in session.execute(select(ChipAlias.chip_id, ChipAlias.alias)):

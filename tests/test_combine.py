@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from fleet.analytics.combine import H100E_ONLY, CombineOptions, combine
+from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine
 from fleet.analytics.fleet import h100e_by_chip, org_totals
 
 H100, A100 = 10, 20
@@ -109,10 +109,46 @@ def test_rented_capacity_counts_under_owner_by_default_and_under_user_when_asked
     assert figure(rows, org=1, attribute_to="user") is None
 
 
-def test_h100e_only_estimates_form_their_own_pseudo_chip():
-    rows = [est(1, "2024-01-01", h100e=5000.0, low=4000.0, high=8000.0), est(2, "2024-01-01", 100)]
-    assert figure(rows, chip=H100E_ONLY) == (5000.0, 4000.0, 8000.0, "fleet")
+def test_h100e_only_clusters_form_their_own_pseudo_chip():
+    rows = [est(1, "2024-01-01", h100e=5000.0, low=4000.0, high=8000.0, scope="cluster", cluster="Anon"),
+            est(2, "2024-01-01", 100)]
+    assert figure(rows, chip=H100E_ONLY) == (5000.0, 4000.0, 8000.0, "clusters")
     assert figure(rows, chip=H100) == (100, 100, 100, "fleet")
+
+
+def test_a_cluster_s_latest_date_defines_its_whole_composition():
+    """Phase 2 lists the cluster's chips anew (here under another chip): phase 1's do not linger."""
+    rows = [est(1, "2020-01-01", 6080, chip=A100, scope="cluster", cluster="RSC"),
+            est(2, "2022-06-01", 16000, chip=H100, scope="cluster", cluster="RSC")]
+    assert figure(rows, as_of="2021-01-01", chip=A100) == (6080, 6080, 6080, "clusters")
+    assert figure(rows, as_of="2023-01-01", chip=A100) is None
+    assert figure(rows, as_of="2023-01-01", chip=H100) == (16000, 16000, 16000, "clusters")
+
+
+def _org_total(rows, basis="8bit"):
+    combined = combine(frame(*rows), CombineOptions(as_of=date(2025, 1, 1)))
+    by_chip = h100e_by_chip(combined, CHIPS, basis)
+    return by_chip, org_totals(by_chip, combined.contributions).iloc[0]
+
+
+@pytest.mark.parametrize("whole, expected_total, remainder", [
+    (5000.0, 5000.0, 5000.0 - 1100.0),  # the organisation-wide figure covers more than the chips
+    (600.0, 1100.0, 0.0),  # the chips alone exceed it: it adds nothing
+])
+def test_an_organisation_wide_h100e_figure_is_compared_with_the_sum_of_its_chips(whole, expected_total, remainder):
+    rows = [est(1, "2024-01-01", 1000, chip=H100), est(2, "2024-01-01", 100, chip=H100, scope="cluster",
+            cluster="X"), est(3, "2023-01-01", h100e=whole), est(4, "2024-01-01", 100, chip=H100, scope="cluster",
+            cluster="Y", org=1, certainty="confirmed")]
+    rows[0]["count"] = 1100  # fleet figure for H100: 1100 (clusters sum to 200)
+    by_chip, total = _org_total(rows)
+    assert total["h100e"] == pytest.approx(expected_total)
+    assert by_chip.query("chip_key == @WHOLE").iloc[0]["h100e"] == pytest.approx(remainder)
+
+
+def test_organisation_wide_range_carries_into_the_total():
+    rows = [est(1, "2024-01-01", 100, chip=H100), est(2, "2024-01-01", h100e=1000.0, low=500.0, high=3000.0)]
+    _, total = _org_total(rows)
+    assert (total["h100e"], total["h100e_low"], total["h100e_high"]) == (1000.0, 500.0, 3000.0)
 
 
 def test_contributions_say_which_estimates_were_counted():
@@ -125,7 +161,7 @@ def test_contributions_say_which_estimates_were_counted():
 
 def test_h100e_totals_per_basis_and_unknown_specs_are_excluded_not_zero():
     rows = [est(1, "2024-01-01", 1000, chip=H100), est(2, "2024-01-01", 1000, chip=A100),
-            est(3, "2024-01-01", h100e=10.0)]
+            est(3, "2024-01-01", h100e=10.0, scope="cluster", cluster="Unknown chips")]
     combined = combine(frame(*rows), CombineOptions(as_of=date(2025, 1, 1)))
     eight = org_totals(h100e_by_chip(combined, CHIPS, "8bit"), combined.contributions).iloc[0]
     assert eight["h100e"] == pytest.approx(1000 + 1000 * 6.24e14 / 1.979e15 + 10)

@@ -3,18 +3,23 @@
 The rule (shown in the app, tested in tests/test_combine.py). For an organisation and a
 chip at the as-of date, among the live estimates that pass the filters:
 
-(a) *fleet*: the latest ``fleet``-scope estimate valid on or before the date;
-(b) *clusters*: for each named cluster, its latest estimate valid on or before the
-    date; a cluster counts only if that latest estimate says it is operational (or
-    planned, when planned capacity is included) -- a decommissioned cluster counts 0;
-    the clusters' counts are summed.
+(a) *fleet*: the latest ``fleet``-scope estimate of that chip valid on or before the date;
+(b) *clusters*: for each named cluster, its estimates of the latest date valid on or
+    before the as-of date -- that date's rows describe the cluster's whole composition,
+    so an earlier phase's chips do not linger -- counted only if the cluster is
+    operational then (or planned, when planned capacity is included); a decommissioned
+    cluster counts 0; the clusters' counts are summed per chip.
 
-The organisation's figure is the larger of (a) and (b), because clusters are a lower
-bound of a fleet. Several estimates on the same latest date conflict: they become a
-range (the median as the point, the lowest low and highest high). Ranges carry through
-sums, and the max is taken element-wise (point, low and high), which keeps
-low <= point <= high. Estimates given only in H100-equivalents form their own
-pseudo-chip (``H100E_ONLY``). Pure pandas: no database, no streamlit.
+The chip's figure is the larger of (a) and (b), because clusters are a lower bound of a
+fleet. An organisation-wide figure given only in H100-equivalents (a ``fleet``-scope
+estimate without a chip) covers all its chips: the organisation's total is the larger of
+it and the sum of its chip figures (``fleet.analytics.fleet`` adds the difference as an
+"organisation-wide, chips not specified" row). Clusters given only in H100e have no chip
+and add like any cluster (``H100E_ONLY``).
+
+Several estimates on the same latest date conflict: they become a range (the median as
+the point, the lowest low and highest high). Ranges carry through sums, and maxima are
+taken element-wise (point, low and high). Pure pandas: no database, no streamlit.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ import pandas as pd
 
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
 
-H100E_ONLY = -1  # chip_key of estimates that give H100-equivalents but no chip
+H100E_ONLY = -1  # chip_key of cluster estimates that give H100-equivalents but no chip
+WHOLE = -2  # chip_key of the organisation-wide H100e remainder (see fleet.analytics.fleet)
 KEYS = ["holder_id", "chip_key"]
 # Fleet and cluster figures are compared within one *owner's* holding: when leased
 # capacity is attributed to its user, it adds to the user's own fleet instead of
@@ -47,6 +53,7 @@ class CombineOptions:
 @dataclass
 class Combined:
     by_chip: pd.DataFrame  # one row per (holder_id, chip_key)
+    whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
     contributions: pd.DataFrame  # the estimates each figure rests on
 
 
@@ -99,18 +106,25 @@ def _component(frame: pd.DataFrame, name: str, keys: list[str]) -> tuple[pd.Data
 
 def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     e = prepare(estimates, options)
-    fleet, fleet_rows = _component(e.loc[e["scope"] == "fleet"], "fleet", PART_KEYS)
-    per_cluster, cluster_rows = _component(e.loc[e["scope"] == "cluster"], "cluster", [*PART_KEYS, "cluster_key"])
+    is_fleet, no_chip = e["scope"] == "fleet", e["chip_key"] == H100E_ONLY
+    fleet, fleet_rows = _component(e.loc[is_fleet & ~no_chip], "fleet", PART_KEYS)
+    cluster_latest = _latest(e.loc[~is_fleet], ["holder_id", "owner_id", "cluster_key"])
+    per_cluster = _collapse(cluster_latest, [*PART_KEYS, "cluster_key"])
     clusters = per_cluster.groupby(level=PART_KEYS, sort=False).agg(
         qty=("qty", "sum"), low=("low", "sum"), high=("high", "sum"), valid_on=("valid_on", "max"),
         n_clusters=("qty", "count"))
     parts = _choose(fleet.add_prefix("fleet_").join(clusters.add_prefix("clusters_"), how="outer"))
-    by_chip = _sum_parts(parts)
-    contributions = pd.concat([fleet_rows, cluster_rows], ignore_index=True)
+    whole, whole_rows = _component(e.loc[is_fleet & no_chip], "whole", ["holder_id", "owner_id"])
+    whole = whole.groupby(level="holder_id").agg(
+        qty=("qty", "sum"), low=("low", "sum"), high=("high", "sum"), valid_on=("valid_on", "max")).reset_index()
+    contributions = pd.concat([fleet_rows, cluster_latest.assign(component="cluster"), whole_rows],
+                              ignore_index=True)
     contributions = contributions.merge(parts.reset_index()[[*PART_KEYS, "basis"]], on=PART_KEYS, how="left")
-    # "counted": this estimate belongs to the component (fleet or clusters) that won.
-    contributions["counted"] = (contributions["component"] == "fleet") == (contributions["basis"] == "fleet")
-    return Combined(by_chip=by_chip, contributions=contributions)
+    # "counted": the estimate belongs to the component (fleet or clusters) that won its
+    # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
+    contributions["counted"] = ((contributions["component"] == "fleet") == (contributions["basis"] == "fleet")) | (
+        contributions["component"] == "whole")
+    return Combined(by_chip=_sum_parts(parts), whole=whole, contributions=contributions)
 
 
 def _sum_parts(parts: pd.DataFrame) -> pd.DataFrame:

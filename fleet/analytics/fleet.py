@@ -13,27 +13,54 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.combine import H100E_ONLY, Combined, CombineOptions, combine
+from fleet.analytics.combine import H100E_ONLY, WHOLE, Combined, CombineOptions, combine
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
 
 H100E_ONLY_NAME = "H100e (chips not specified)"
+WHOLE_NAME = "H100e (organisation-wide figure, chips not specified)"
 
 
 def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -> pd.DataFrame:
-    """``combined.by_chip`` plus chip name, factor and h100e / h100e_low / h100e_high."""
-    factors = factor_series(chips.set_index("id"), basis)
-    names = chips.set_index("id")["name"]
-    families = chips.set_index("id")["family"] if "family" in chips else pd.Series(dtype=object)
+    """``combined.by_chip`` priced in H100e, plus each holder's organisation-wide remainder.
+
+    Adds chip name, family, factor, ``spec_known`` and h100e / h100e_low / h100e_high.
+    Where an organisation-wide H100e figure exceeds the sum of the chip figures, the
+    difference becomes a ``WHOLE`` row, so that summing rows gives the larger of the two.
+    """
+    catalog = chips.set_index("id")
     out = combined.by_chip.copy()
     only = out["chip_key"] == H100E_ONLY
-    out["factor"] = np.where(only, 1.0, out["chip_key"].map(factors).astype("float64"))
-    out["chip"] = np.where(only, H100E_ONLY_NAME, out["chip_key"].map(names))
-    out["family"] = np.where(only, "H100e (unspecified)", out["chip_key"].map(families).fillna("Other"))
+    out["factor"] = np.where(only, 1.0, out["chip_key"].map(factor_series(catalog, basis)).astype("float64"))
+    out["chip"] = np.where(only, H100E_ONLY_NAME, out["chip_key"].map(catalog["name"]))
+    families = catalog["family"] if "family" in catalog else pd.Series(dtype=object)
+    out["family"] = np.where(only, "Unspecified", out["chip_key"].map(families).fillna("Other"))
     out["spec_known"] = out["factor"].notna()
     for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
         out[dst] = out[src] * out["factor"]
-    return out
+    return pd.concat([out, _whole_remainder(combined.whole, out)], ignore_index=True)
+
+
+def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
+    if whole.empty:
+        return pd.DataFrame(columns=priced.columns)
+    known = priced.loc[priced["spec_known"]].groupby("holder_id")[["h100e", "h100e_low", "h100e_high"]].sum()
+    w = whole.join(known, on="holder_id").fillna({"h100e": 0.0, "h100e_low": 0.0, "h100e_high": 0.0})
+    rest = pd.DataFrame({"holder_id": w["holder_id"], "chip_key": WHOLE, "basis": "whole",
+                         "valid_on": w["valid_on"], "whole_qty": w["qty"], "whole_low": w["low"],
+                         "whole_high": w["high"], "factor": 1.0, "chip": WHOLE_NAME, "family": "Unspecified",
+                         "spec_known": True, "n_clusters": 0})
+    for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
+        rest[dst] = (w[src] - w[dst]).clip(lower=0.0)
+        rest[src] = rest[dst]
+    return rest
+
+
+def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
+    """Which contributing estimates a total rests on (organisation-wide ones only if they add)."""
+    adding = by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
+    is_whole = contributions["component"] == "whole"
+    return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(adding))
 
 
 def chip_mix(known: pd.DataFrame) -> pd.Series:
@@ -60,7 +87,7 @@ def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFra
     unknown = by_chip.loc[~by_chip["spec_known"] & (by_chip["qty"] > 0)].groupby("holder_id").size()
     totals = totals.join(unknown.rename("chips_unknown_spec"), how="outer")
     totals["chips_unknown_spec"] = totals["chips_unknown_spec"].fillna(0).astype("int64")
-    used = contributions.loc[contributions["counted"]]
+    used = contributions.loc[counted(contributions, by_chip)]
     totals["n_sources"] = used.groupby("holder_id")["source_url"].nunique().reindex(totals.index).fillna(0).astype(
         "int64")
     totals["n_estimates"] = used.groupby("holder_id")["id"].size().reindex(totals.index).fillna(0).astype("int64")
@@ -97,7 +124,8 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     if countries:
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
     by_chip = by_chip.loc[by_chip["holder_id"].isin(keep)]
-    contributions = combined.contributions.loc[combined.contributions["holder_id"].isin(keep)]
+    contributions = combined.contributions.loc[combined.contributions["holder_id"].isin(keep)].copy()
+    contributions["counted"] = counted(contributions, by_chip)
     totals = org_totals(by_chip, contributions).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
     return FleetState(by_chip=by_chip, totals=totals, contributions=contributions, excluded_unknown_spec=unknown)

@@ -109,7 +109,8 @@ def _combine(results: list[tuple[str, Measurement, ClaimStatus, str]]) -> Evalua
     statuses = [s for _, _, s, _ in results]
     overall = (ClaimStatus.NOT_MET if ClaimStatus.NOT_MET in statuses else
                ClaimStatus.INSUFFICIENT if ClaimStatus.INSUFFICIENT in statuses else ClaimStatus.MET)
-    reason = "; ".join(f"{name}: {why}" if len(results) > 1 else why for name, _, _, why in results)
+    reason = "; ".join(f"{name}: {why}" if len(results) > 1 and not why.startswith(f"{name}:") else why
+                       for name, _, _, why in results)
     deciding = [m.value for _, m, s, _ in results if s == overall and m.value is not None]
     return Evaluation(overall, reason, deciding[0] if deciding else None, figures)
 

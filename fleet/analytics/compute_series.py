@@ -4,8 +4,9 @@ At every date the figures come from the one combining rule (``fleet.analytics.co
 and the catalog (``fleet.chips``): an organisation's chips are counted chip by chip,
 each count times that chip's dense peak FLOP/s in the chosen number format (BF16 by
 default; FP8 falls back to BF16 for a chip without FP8). Estimates given only in
-H100e count as that many H100 SXM. A chip whose catalog entry lacks the figure is left
-out and counted in ``unknown_spec``, never priced at zero.
+H100e count as that many H100 SXM (so does an organisation-wide H100e figure's remainder
+above its chip figures, see ``fleet.analytics.fleet``). A chip whose catalog entry lacks
+the figure is left out and counted in ``unknown_spec``, never priced at zero.
 
 The *largest single cluster* at a date is the largest of the holder's named clusters
 (each cluster's latest estimates, summed over chips), from the cluster-scope
@@ -22,7 +23,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.combine import H100E_ONLY, CombineOptions, combine, prepare
+from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine, prepare
 from fleet.analytics.fleet import h100e_by_chip
 from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series
 from fleet.vocab import Certainty, Status
@@ -55,9 +56,11 @@ class SeriesOptions:
 
 
 def chip_flops(chips: pd.DataFrame, fmt: FlopFormat | str) -> pd.Series:
-    """Dense peak FLOP/s per chip id, with the H100e-only pseudo-chip priced as an H100 SXM."""
+    """Dense peak FLOP/s per chip id; H100e given without chips (clusters, or an organisation-wide
+    remainder) are priced as that many H100 SXM."""
     flops = peak_flops_series(chips.set_index("id"), fmt)
-    return pd.concat([flops, pd.Series({H100E_ONLY: H100_PEAK_FLOPS[FlopFormat(fmt)]})])
+    h100 = H100_PEAK_FLOPS[FlopFormat(fmt)]
+    return pd.concat([flops, pd.Series({H100E_ONLY: h100, WHOLE: h100})])
 
 
 def relevant_estimates(estimates: pd.DataFrame, holders: Iterable[int]) -> pd.DataFrame:

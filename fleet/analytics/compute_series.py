@@ -96,15 +96,19 @@ _STRIDE = 1 << 32
 
 
 def _stack_dates(estimates: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
-    valid = estimates["valid_on"].to_numpy()
-    parts = []
-    for index, when in enumerate(dates):
-        part = estimates.loc[valid <= np.datetime64(pd.Timestamp(when))]
-        if len(part):
-            parts.append(part.assign(organisation_id=part["organisation_id"].astype("int64") + index * _STRIDE,
-                                     user_organisation_id=part["user_organisation_id"].astype("Int64")
-                                     + index * _STRIDE))
-    return pd.concat(parts, ignore_index=True) if parts else estimates.iloc[0:0]
+    """One slice per date (the estimates valid by then), holder ids encoded with the date's index."""
+    ordered = estimates.sort_values("valid_on", kind="stable")
+    valid = ordered["valid_on"].to_numpy(dtype="datetime64[ns]")
+    cut = np.searchsorted(valid, np.array([np.datetime64(pd.Timestamp(d)) for d in dates], dtype="datetime64[ns]"),
+                          side="right")
+    rows = np.concatenate([np.arange(n) for n in cut]) if cut.sum() else np.array([], dtype="int64")
+    offset = np.repeat(np.arange(len(dates), dtype="int64") * _STRIDE, cut)
+    stacked = ordered.iloc[rows].reset_index(drop=True)
+    stacked["organisation_id"] = stacked["organisation_id"].astype("int64").to_numpy() + offset
+    user = stacked["user_organisation_id"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    stacked["user_organisation_id"] = pd.array(np.where(np.isnan(user), np.nan, user + offset), dtype="Float64") \
+        .astype("Int64")
+    return stacked
 
 
 def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: Iterable[date],

@@ -12,7 +12,7 @@ import logging
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui.pages import organisations
+from fleet.ui.pages import claims, organisations, projections
 
 log = logging.getLogger("fleet.ui")
 
@@ -28,6 +28,8 @@ ATTRIBUTION = (
 def pages() -> list:
     return [
         st.Page(organisations.render, title="Organisations", icon="🏢", url_path="organisations", default=True),
+        st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
+        st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
     ]
 
 

@@ -1,0 +1,3 @@
+"""Claims page (placeholder replaced below)."""
+def render():
+    pass

@@ -212,3 +212,12 @@ def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
 def _figure_text(figure) -> str:
     value = "—" if figure.value is None else number(figure.value)
     return f"{figure.label}: {value} {figure.unit}" + (f" ({figure.note})" if figure.note else "")
+
+
+def figures_frame(evaluation: Evaluation) -> pd.DataFrame:
+    """The figures one evaluation used, each with the estimate and model-run ids it came from."""
+    return pd.DataFrame([{"Figure": f.label, "Value": f.value, "Unit": f.unit, "As of": f.as_of,
+                          "Estimate ids": " ".join(map(str, f.estimate_ids)),
+                          "Model run ids": " ".join(map(str, f.model_run_ids)), "Note": f.note}
+                         for f in evaluation.figures],
+                        columns=["Figure", "Value", "Unit", "As of", "Estimate ids", "Model run ids", "Note"])

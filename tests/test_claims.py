@@ -262,3 +262,18 @@ def test_claims_of_the_seed_are_loaded_once(db_url):
     assert first.added["seed-claims"] == len(pd.read_csv(SEED_DIR / "claims.csv"))
     assert second.added.get("seed-claims", 0) == 0
     engine.dispose()
+
+
+def test_the_seed_claims_are_exactly_what_the_script_derives_from_the_reference():
+    import importlib.util
+
+    from tests.conftest import SEED_DIR as seed_dir
+
+    spec = importlib.util.spec_from_file_location("build_claims", seed_dir / "build_claims.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    reference = seed_dir.parent.parent / "tests" / "data" / "reference" / "article_claims.csv"
+    derived = module.derive(pd.read_csv(reference, dtype=str, keep_default_na=False))
+    committed = (seed_dir / "claims.csv").read_text(encoding="utf-8")
+    assert derived.to_csv(index=False, lineterminator="\n") == committed
+    assert list(derived["claim_key"]) == list(pd.read_csv(reference)["claim_id"])

@@ -35,9 +35,9 @@ def safe(value):
 
 def styled(fig: go.Figure, title: str, y_title: str, *, height: int = 460) -> go.Figure:
     fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10}, font={"family": FONT}, template="plotly_white",
-                      hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "bottom", "y": 1.0,
-                                                             "xanchor": "right", "x": 1})
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template="plotly_white",
+                      hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "top", "y": -0.14,
+                                                             "xanchor": "left", "x": 0})
     fig.update_yaxes(type="log", title=y_title, exponentformat="power")
     fig.update_xaxes(title="Date")
     return fig

@@ -122,8 +122,10 @@ def milestones_table(lines: pd.DataFrame) -> pd.DataFrame:
 
 def crossings_table(outlook: Outlook) -> pd.DataFrame:
     c = outlook.crossings
+    projected = c["kind"] == "projected"
+    late = c["late"].astype(object).where(c["late"].notna() | ~projected, "after the horizon")
     out = pd.DataFrame({"Milestone": c["milestone"], "Training compute (FLOP)": c["flop"], "Crossing": c["kind"],
-                        "Date": c["date"], "Earliest (band top)": c["early"], "Latest (band bottom)": c["late"]})
+                        "Date": c["date"], "Earliest (band top)": c["early"], "Latest (band bottom)": late})
     if "date_with_scenarios" in c:
         out["With scenarios"] = c["date_with_scenarios"].where(c["date_with_scenarios"].notna(),
                                                                c["kind_with_scenarios"])

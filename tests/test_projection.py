@@ -374,3 +374,16 @@ def test_top_n_total_is_fitted_and_carries_the_epoch_reference():
     outlook = project_total(result, [1, 2], subject="Top 2", as_of=date(2024, 6, 30), until=date(2026, 6, 30))
     assert outlook.fits["h100e"].growth_per_year == pytest.approx(2.0, rel=0.15)
     assert outlook.reference is not None and outlook.reference["value"].is_monotonic_increasing
+
+
+def test_scenarios_never_lower_the_observed_run():
+    estimates = frame(est(1, "2020-01-01", 1_000), est(2, "2021-01-01", 2_000),
+                      est(3, "2022-01-01", 50_000, scope="cluster", cluster="Big"), est(4, "2022-01-01", 60_000),
+                      est(5, "2023-01-01", 80_000))
+    resolved, _ = resolve_scenarios(parse_scenarios("OpenAI:NVIDIA A100:10:2021-06-01"), ORGS, CHIPS)
+    outlook = project_holder(estimates, CHIPS, ORGS, RUNS, 1, as_of=date(2024, 1, 1), until=date(2025, 1, 1),
+                             resolved=resolved)
+    observed = outlook.observed
+    assert (observed["run_flop_scen"] >= observed["run_flop"] - 1).all()
+    before = observed.loc[observed["date"] < pd.Timestamp("2021-06-01")]
+    assert (before["run_flop_scen"] == before["run_flop"]).all()

@@ -100,10 +100,12 @@ def _scenario_runs(frame: pd.DataFrame, resolved: pd.DataFrame, holders, run: Ru
         if fleet_col not in frame:
             continue
         fleet = frame[fleet_col].to_numpy(dtype="float64")
-        if run.share is None:
-            per_s = np.fmax(fleet * share, biggest)
-        else:
+        if run.share is not None:
             per_s = (fleet + extra) * run.share
+        elif run_col == "run_flop" and "run_flops_per_s" in frame:  # observed: the cluster actually known then
+            per_s = np.fmax(frame["run_flops_per_s"].to_numpy(dtype="float64"), biggest)
+        else:  # projected: the last observed cluster share, held constant
+            per_s = np.fmax(fleet * share, biggest)
         frame[f"{run_col}_scen"] = trainable_run_flop(per_s, run.mfu, run.days)
 
 

@@ -83,7 +83,9 @@ def scenario_editor(ctx, org_names: list[str], chip_names: list[str], resolved: 
         shown = shown.drop(columns=["holder_id", "chip_id"], errors="ignore")
         if "By" in shown:
             shown["By"] = pd.to_datetime(shown["By"]).dt.date
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"Peak FLOP/s added": st.column_config.NumberColumn(format="%.3e"),
+                                    shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
         left, right = st.columns([4, 1])
         left.multiselect("Remove scenarios", [s.to_text() for s in scenarios], key="proj.remove",
                          label_visibility="collapsed", placeholder="Pick scenarios to remove")

@@ -153,7 +153,7 @@ def runs_bar(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Fi
         article = m["Kind"] == "article line"
         fig.add_hline(y=m["Training compute (FLOP)"], line={"color": "#c0392b" if article else "#999",
                                                              "dash": "dot", "width": 1},
-                      annotation_text=safe(str(m["Milestone"])), annotation_position="right",
+                      annotation_text=safe(str(m["Milestone"])), annotation_position="top right",
                       annotation_font={"size": 10})
     fig = styled(fig, title, RUN, height=480)
     fig.update_xaxes(title="Organisation")

@@ -35,11 +35,11 @@ def display(entries) -> pd.DataFrame:
     if frame.empty:
         return frame
     return pd.DataFrame({
-        "Claim": frame["claim"], "Author": frame["author"], "Made on": frame["made_on"], "Subject": frame["subject"],
-        "Metric": frame["metric"], "Line": frame["line"], "Target date": frame["target_date"],
-        "As known at target": frame["status_as_known_at_target"].map(ICON),
+        "Claim": frame["claim"], "Subject": frame["subject"], "Line": frame["line"],
+        "Target date": frame["target_date"], "As known at target": frame["status_as_known_at_target"].map(ICON),
         "As known now": frame["status_as_known_now"].map(ICON), "Figure now": frame["value_now"],
-        "Why (now)": frame["reason_now"], "Figures used (now)": frame["figures_now"],
+        "Why (now)": frame["reason_now"], "Author": frame["author"], "Made on": frame["made_on"],
+        "Metric": frame["metric"], "Figures used (now)": frame["figures_now"],
         "Estimate ids": frame["estimate_ids_now"], "Model run ids": frame["model_run_ids_now"],
         "Source": frame["source_url"], "Key": frame["claim_key"]})
 

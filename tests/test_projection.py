@@ -387,3 +387,15 @@ def test_scenarios_never_lower_the_observed_run():
     assert (observed["run_flop_scen"] >= observed["run_flop"] - 1).all()
     before = observed.loc[observed["date"] < pd.Timestamp("2021-06-01")]
     assert (before["run_flop_scen"] == before["run_flop"]).all()
+
+
+def test_crossings_by_holder_names_each_organisation_and_line():
+    from fleet.analytics.forecast import crossings_by_holder
+
+    estimates = frame(*doubling_estimates(org=1), est(99, "2024-01-01", 10, org=3))
+    table = crossings_by_holder(estimates, CHIPS, ORGS, RUNS, [1, 3], as_of=date(2024, 6, 30),
+                                until=date(2027, 6, 30)).set_index("Organisation")
+    assert table.loc["OpenAI", "GPT-4"] == "2022-01-01"
+    assert table.loc["OpenAI", "GPT-4 × 5"].startswith("~2024-") and table.loc["OpenAI", "GPT-4 × 5"].endswith(
+        "(projected)")
+    assert table.loc["Baidu", "GPT-4 × 100"] == "not by 2027-06-30"  # one estimate: no fit, no projection

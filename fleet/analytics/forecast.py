@@ -218,3 +218,26 @@ def all_holders_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisatio
                        start: date | None = None) -> pd.DataFrame:
     """Every holder at quarter ends (and the as-of date): the basis of totals and country lines."""
     return fleet_series(estimates, chips, organisations, series_dates(estimates, as_of, start=start), options)
+
+
+def crossings_by_holder(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame,
+                        model_runs: pd.DataFrame, holder_ids: list[int], *, as_of: date, until: date,
+                        options: SeriesOptions = SeriesOptions(), run: RunSettings = RunSettings(),
+                        lines: tuple[str, ...] = ("GPT-4", "GPT-4 × 5", "GPT-4 × 20", "GPT-4 × 100")) -> pd.DataFrame:
+    """One row per organisation: when it crosses each line ("2024-03-12", "~2027-07-04 (projected)", "not by ...")."""
+    names = organisations.set_index("id")["name"]
+    rows = []
+    for holder in holder_ids:
+        outlook = project_holder(estimates, chips, organisations, model_runs, holder, as_of=as_of, until=until,
+                                 options=options, run=run)
+        found = outlook.crossings.set_index("milestone")
+        row = {"Organisation": names.get(holder, str(holder))}
+        for line in lines:
+            if line not in found.index:
+                row[line] = "no such line"
+                continue
+            c = found.loc[line]
+            row[line] = (c["date"].isoformat() if c["kind"] == "historical" else
+                         f"~{c['date'].isoformat()} (projected)" if c["kind"] == "projected" else c["kind"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["Organisation", *lines])

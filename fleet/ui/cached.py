@@ -137,3 +137,13 @@ def ledger(data_version: tuple, known_at: datetime | None, today) -> list:
 
     with read_session(engine(data_version[0])) as session:
         return evaluate_ledger(session, today=today, known_at=known_at)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Finding crossing dates…")
+def top_crossings(data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run, until):
+    from fleet.analytics.forecast import crossings_by_holder
+
+    return crossings_by_holder(estimates(data_version, filters.known_at), chips(data_version),
+                               organisations(data_version), model_runs(data_version, filters.known_at),
+                               list(holders), as_of=filters.as_of, until=until,
+                               options=_series_options(filters, fmt), run=run)

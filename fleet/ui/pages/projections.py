@@ -149,7 +149,11 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
     title = f"Largest trainable run as of {ctx.filters.as_of:%Y-%m-%d} ({run.describe()})"
     widgets.chart(ctx, charts.runs_bar(now, views.milestones_table(lines), title), now, title,
                   extra=[f"format: dense {fmt}", run.describe()])
-    st.caption("Pick an organisation above for its own projection and the dates it crosses each line.")
+    crossings = cached.top_crossings(ctx.version, ctx.filters, fmt, tuple(holders), run, until)
+    st.markdown(f"**When each crosses the GPT-4 lines** (historical, or projected from its own fit up to "
+                f"{until:%Y-%m-%d}; pick an organisation above for the bands)")
+    st.dataframe(crossings, hide_index=True, width="stretch")
+    widgets.download(ctx, crossings, f"Top {top} crossing dates", extra=[f"format: dense {fmt}", run.describe()])
 
 
 def render() -> None:

@@ -116,3 +116,13 @@ _register_subcommands()
 
 def run() -> None:
     app()
+
+
+def _register_features() -> None:
+    # Feature modules add their commands here, each in its own module (fewer merge clashes).
+    from fleet import cli_projection
+
+    cli_projection.register(app)
+
+
+_register_features()

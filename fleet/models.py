@@ -34,7 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from fleet.vocab import (
-    Access, BatchKind, Certainty, HeadcountKind, OrgKind, ProposalAction, ProposalStatus, Scope, Status, values,
+    Access, BatchKind, Certainty, Comparator, HeadcountKind, OrgKind, ProposalAction, ProposalStatus, Scope, Status,
+    values,
 )
 
 NAMING_CONVENTION = {
@@ -363,3 +364,33 @@ class ChipProposal(Base):
         CheckConstraint(_one_of("action", ProposalAction), name="action"),
         CheckConstraint(_one_of("status", ProposalStatus), name="status"),
     )
+
+
+class Claim(Base):
+    """A dated, sourced prediction or statement about compute, checked against the store.
+
+    ``metric`` names what is measured (see ``fleet.analytics.claims.METRICS``); a metric
+    the evaluator does not know is kept and reported as unevaluable, never guessed.
+    ``subject`` is the organisation(s) the claim is about (``;``-separated), ``World``,
+    or free text. ``claim_key`` is the stable identifier seeding and links use.
+    """
+
+    __tablename__ = "claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_key: Mapped[str] = mapped_column(String(120), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(300))
+    made_on: Mapped[date] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(500))
+    metric: Mapped[str] = mapped_column(String(120))
+    comparator: Mapped[str] = mapped_column(String(2))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(120))
+    target_date: Mapped[date] = mapped_column(Date, index=True)
+    source_name: Mapped[str | None] = mapped_column(String(500))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    note: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (CheckConstraint(_one_of("comparator", Comparator), name="comparator"),)

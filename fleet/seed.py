@@ -24,6 +24,7 @@ from fleet.resolve import Resolver
 from fleet.vocab import BatchKind
 
 SEED_FILES = ("chips.csv", "organisations.csv", "estimates.csv", "headcounts.csv", "model_runs.csv")
+CLAIMS_FILE = "claims.csv"  # optional: the seed article's claims (see fleet.ledger)
 
 
 @dataclass
@@ -101,6 +102,25 @@ _FACTS = (
 )
 
 
+def _seed_claims(session, stamp, seed_dir: Path, actor: Actor, report: SeedReport) -> None:
+    """Add the claims in claims.csv whose keys are new (one batch; none if nothing is new)."""
+    from fleet.ledger import add_claims, parse_claim
+
+    path = seed_dir / CLAIMS_FILE
+    if not path.is_file():
+        return
+    rows = _read(seed_dir, CLAIMS_FILE)
+    claims = [parse_claim(row, f"{path.name} row {number}")
+              for number, row in enumerate(rows.to_dict("records"), start=2)]
+    batch = load.new_batch(session, stamp, kind=BatchKind.SEED, source_name="seed-claims", actor=actor,
+                           location=f"data/seed/{CLAIMS_FILE}", sha256=_sha256(path))
+    added, skipped = add_claims(session, stamp, batch, claims, actor.name)
+    load.finish_batch(batch, stamp, rows_in=len(claims), added=added, skipped=skipped)
+    report.added["seed-claims"], report.skipped["seed-claims"] = added, skipped
+    if not added:
+        session.delete(batch)
+
+
 def seed(engine: Engine, seed_dir: str | Path, *, actor: Actor | None = None) -> SeedReport:
     """Load every seed file in one transaction; returns what was added."""
     actor = actor or Actor.system("seed")
@@ -125,6 +145,7 @@ def seed(engine: Engine, seed_dir: str | Path, *, actor: Actor | None = None) ->
                         load.finish_batch(batch, stamp, rows_in=len(rows), added=added, skipped=skipped)
                     else:  # nothing new from this dataset: leave no empty batch behind
                         session.delete(batch)
+            _seed_claims(session, stamp, seed_dir, actor, report)
             if not report.changed:
                 raise NothingToWrite
     except NothingToWrite:

@@ -79,3 +79,13 @@ class ProposalStatus(StrEnum):
 
 def values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]
+
+
+class Comparator(StrEnum):
+    """How a claim's figure is compared with its value (``figure <op> value``)."""
+
+    GE = ">="
+    GT = ">"
+    LE = "<="
+    LT = "<"
+    EQ = "="

@@ -13,7 +13,8 @@ from fleet.db import make_engine
 from fleet.models import Base, StoreState
 
 TABLES = {"organisation", "organisation_alias", "chip", "chip_alias", "ingest_batch", "estimate", "headcount",
-          "model_run", "store_state", "audit_log", "editor", "login_attempt", "raw_document", "chip_proposal"}
+          "model_run", "store_state", "audit_log", "editor", "login_attempt", "raw_document", "chip_proposal",
+          "claim"}
 
 
 def _tables(url: str) -> set[str]:

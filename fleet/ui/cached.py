@@ -73,3 +73,77 @@ def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
         kinds=filters.kinds, countries=filters.countries,
     )
+
+
+# --- Projections and Claims pages (issue 4) ------------------------------------------------------
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def model_runs(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
+    with read_session(engine(data_version[0])) as session:
+        return queries.model_runs_frame(session, known_at=known_at)
+
+
+def _series_options(filters: Filters, fmt: str):
+    from fleet.analytics.compute_series import SeriesOptions
+
+    return SeriesOptions(basis=filters.basis, fmt=fmt, include_planned=filters.include_planned,
+                         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
+                         kinds=filters.kinds, countries=filters.countries)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Computing fleets over time…")
+def projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
+    """Every holder at quarter ends up to the as-of date (FLOP/s in ``fmt``, H100e on the basis)."""
+    from fleet.analytics.forecast import all_holders_series
+
+    return all_holders_series(estimates(data_version, filters.known_at), chips(data_version),
+                              organisations(data_version), as_of=filters.as_of,
+                              options=_series_options(filters, fmt))
+
+
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Projecting…")
+def holder_outlook(data_version: tuple, filters: Filters, holder_id: int, fmt: str, run, until, scenarios: str):
+    """One organisation's observed series, fits, projection and crossings (see forecast.project_holder)."""
+    from fleet.analytics.forecast import project_holder
+    from fleet.analytics.scenarios import parse_scenarios, resolve_scenarios
+
+    resolved, problems = resolve_scenarios(parse_scenarios(scenarios), organisations(data_version),
+                                           chips(data_version), fmt=fmt, basis=filters.basis)
+    outlook = project_holder(estimates(data_version, filters.known_at), chips(data_version),
+                             organisations(data_version), model_runs(data_version, filters.known_at), holder_id,
+                             as_of=filters.as_of, until=until, options=_series_options(filters, fmt), run=run,
+                             resolved=resolved)
+    return outlook, problems
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Projecting…")
+def total_outlook(data_version: tuple, filters: Filters, fmt: str, top: int, until, scenarios: str):
+    """The top-N organisations' summed figures, fitted and projected, with Epoch's trend."""
+    from fleet.analytics.forecast import project_total, top_holders
+    from fleet.analytics.scenarios import parse_scenarios, resolve_scenarios
+
+    series = projection_series(data_version, filters, fmt)
+    holders = top_holders(series, organisations(data_version), filters.as_of, top)
+    resolved, problems = resolve_scenarios(parse_scenarios(scenarios), organisations(data_version),
+                                           chips(data_version), fmt=fmt, basis=filters.basis)
+    outlook = project_total(series, holders, subject=f"Top {top}", as_of=filters.as_of, until=until,
+                            resolved=resolved)
+    return outlook, holders, problems
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner="Checking the claims…")
+def ledger(data_version: tuple, known_at: datetime | None, today) -> list:
+    from fleet.ledger import evaluate_ledger
+
+    with read_session(engine(data_version[0])) as session:
+        return evaluate_ledger(session, today=today, known_at=known_at)
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Finding crossing dates…")
+def top_crossings(data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run, until):
+    from fleet.analytics.forecast import crossings_by_holder
+
+    return crossings_by_holder(estimates(data_version, filters.known_at), chips(data_version),
+                               organisations(data_version), model_runs(data_version, filters.known_at),
+                               list(holders), as_of=filters.as_of, until=until,
+                               options=_series_options(filters, fmt), run=run)

@@ -13,7 +13,9 @@ import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav
-from fleet.ui.pages import audit_page, edit_page, import_page, organisations, scrape_runs, scrapers_page
+from fleet.ui.pages import (
+    audit_page, claims, edit_page, import_page, organisations, projections, scrape_runs, scrapers_page,
+)
 
 log = logging.getLogger("fleet.ui")
 
@@ -30,6 +32,8 @@ def pages() -> dict[str, list]:
     return {
         "Explore": [
             st.Page(organisations.render, title="Organisations", icon="🏢", url_path="organisations", default=True),
+            st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
+            st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
         ],
         "Contribute": [
             st.Page(import_page.render, title="Import", icon="📥", url_path="import"),

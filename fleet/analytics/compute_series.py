@@ -1,0 +1,215 @@
+"""Fleet compute over time: each holder's H100e and dense peak FLOP/s at a series of dates.
+
+At every date the figures come from the one combining rule (``fleet.analytics.combine``)
+and the catalog (``fleet.chips``): an organisation's chips are counted chip by chip,
+each count times that chip's dense peak FLOP/s in the chosen number format (BF16 by
+default; FP8 falls back to BF16 for a chip without FP8). Estimates given only in
+H100e count as that many H100 SXM (so does an organisation-wide H100e figure's remainder
+above its chip figures, see ``fleet.analytics.fleet``). A chip whose catalog entry lacks
+the figure is left out and counted in ``unknown_spec``, never priced at zero.
+
+The *largest single cluster* at a date is the largest of the holder's named clusters
+(each cluster's latest estimates, summed over chips), from the cluster-scope
+contributions the combining rule reports; it is NaN where the holder has no clusters.
+Pure pandas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine, prepare
+from fleet.analytics.fleet import h100e_by_chip
+from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series
+from fleet.vocab import Certainty, Status
+
+# What one H100 SXM does per second in each format: the price of an H100e-only estimate.
+H100_PEAK_FLOPS: dict[FlopFormat, float] = {
+    FlopFormat.BF16: H100_REFERENCE[Basis.BF16],
+    FlopFormat.FP8: H100_REFERENCE[Basis.EIGHT_BIT],
+}
+SERIES_COLUMNS = ["date", "holder_id", "h100e", "h100e_low", "h100e_high", "peak_flops", "peak_flops_low",
+                  "peak_flops_high", "cluster_flops", "cluster_flops_low", "cluster_flops_high", "unknown_spec"]
+
+
+@dataclass(frozen=True)
+class SeriesOptions:
+    """Everything but the date that decides a figure: the sidebar's controls plus the format."""
+
+    basis: Basis = Basis.EIGHT_BIT
+    fmt: FlopFormat = FlopFormat.BF16
+    include_planned: bool = False
+    min_certainty: Certainty = Certainty.SPECULATIVE
+    attribute_to: str = "owner"
+    kinds: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    holders: tuple[int, ...] = field(default=())  # empty = every holder
+
+    def combine_options(self, as_of: date) -> CombineOptions:
+        return CombineOptions(as_of=as_of, include_planned=self.include_planned, min_certainty=self.min_certainty,
+                              attribute_to=self.attribute_to)
+
+
+def chip_flops(chips: pd.DataFrame, fmt: FlopFormat | str) -> pd.Series:
+    """Dense peak FLOP/s per chip id; H100e given without chips (clusters, or an organisation-wide
+    remainder) are priced as that many H100 SXM."""
+    flops = peak_flops_series(chips.set_index("id"), fmt)
+    h100 = H100_PEAK_FLOPS[FlopFormat(fmt)]
+    return pd.concat([flops, pd.Series({H100E_ONLY: h100, WHOLE: h100})])
+
+
+def relevant_estimates(estimates: pd.DataFrame, holders: Iterable[int]) -> pd.DataFrame:
+    """The estimates that can count toward ``holders`` (as owner or as user): a fast pre-filter."""
+    ids = list(holders)
+    if not ids:
+        return estimates
+    keep = estimates["organisation_id"].isin(ids) | estimates["user_organisation_id"].isin(ids)
+    return estimates.loc[keep]
+
+
+def _largest_cluster(contributions: pd.DataFrame, flops: pd.Series) -> pd.DataFrame:
+    """Per holder, the FLOP/s of its largest named cluster (point, low, high)."""
+    rows = contributions.loc[contributions["component"] == "cluster"]
+    if rows.empty:
+        return pd.DataFrame(columns=["cluster_flops", "cluster_flops_low", "cluster_flops_high"])
+    keys = ["holder_id", "owner_id", "cluster_key", "chip_key"]
+    grouped = rows.groupby(keys, sort=False)
+    per_chip = grouped.agg(qty=("qty", "median"), low=("qty_low", "min"), high=("qty_high", "max"))
+    alive = rows["status"].ne(Status.DECOMMISSIONED).groupby([rows[k] for k in keys], sort=False).any()
+    per_chip.loc[~alive.reindex(per_chip.index).to_numpy(), ["qty", "low", "high"]] = 0.0
+    price = per_chip.index.get_level_values("chip_key").map(flops).to_numpy(dtype="float64")
+    priced = per_chip[["qty", "low", "high"]].mul(price, axis=0)
+    per_cluster = priced.groupby(level=["holder_id", "owner_id", "cluster_key"]).sum(min_count=1)
+    best = per_cluster.groupby(level="holder_id").max()
+    return best.rename(columns={"qty": "cluster_flops", "low": "cluster_flops_low", "high": "cluster_flops_high"})
+
+
+# Holder ids are encoded as ``date_index * _STRIDE + id`` so that one call of the combining
+# rule evaluates every date at once (each date's slice only holds the estimates valid by
+# then), instead of one call per date; the rule itself is reused unchanged.
+_STRIDE = 1 << 32
+
+
+def _stack_dates(estimates: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
+    """One slice per date (the estimates valid by then), holder ids encoded with the date's index."""
+    ordered = estimates.sort_values("valid_on", kind="stable")
+    valid = ordered["valid_on"].to_numpy(dtype="datetime64[ns]")
+    cut = np.searchsorted(valid, np.array([np.datetime64(pd.Timestamp(d)) for d in dates], dtype="datetime64[ns]"),
+                          side="right")
+    rows = np.concatenate([np.arange(n) for n in cut]) if cut.sum() else np.array([], dtype="int64")
+    offset = np.repeat(np.arange(len(dates), dtype="int64") * _STRIDE, cut)
+    stacked = ordered.iloc[rows].reset_index(drop=True)
+    stacked["organisation_id"] = stacked["organisation_id"].astype("int64").to_numpy() + offset
+    user = stacked["user_organisation_id"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+    stacked["user_organisation_id"] = pd.array(np.where(np.isnan(user), np.nan, user + offset), dtype="Float64") \
+        .astype("Int64")
+    return stacked
+
+
+def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: Iterable[date],
+                     options: SeriesOptions) -> pd.DataFrame:
+    """One row per (date, holder): H100e, peak FLOP/s and largest cluster, with ranges."""
+    dates = sorted(set(dates))
+    stacked = _stack_dates(estimates, dates) if len(estimates) and dates else estimates.iloc[0:0]
+    if stacked.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    combined = combine(stacked, options.combine_options(dates[-1]))
+    by_chip = h100e_by_chip(combined, chips, options.basis)
+    if by_chip.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    price = by_chip["chip_key"].map(flops).astype("float64")
+    known_h = by_chip["spec_known"]
+    frame = pd.DataFrame({
+        "holder_id": by_chip["holder_id"],
+        "h100e": by_chip["h100e"].where(known_h), "h100e_low": by_chip["h100e_low"].where(known_h),
+        "h100e_high": by_chip["h100e_high"].where(known_h),
+        "peak_flops": by_chip["qty"] * price, "peak_flops_low": by_chip["low"] * price,
+        "peak_flops_high": by_chip["high"] * price,
+        "unknown_spec": (price.isna() & (by_chip["qty"] > 0)).astype("int64"),
+    })
+    out = frame.groupby("holder_id").sum(min_count=1)
+    out["unknown_spec"] = out["unknown_spec"].fillna(0).astype("int64")
+    out = out.join(_largest_cluster(combined.contributions, flops)).reset_index()
+    index, holder = np.divmod(out["holder_id"].to_numpy(dtype="int64"), _STRIDE)
+    out["holder_id"] = holder
+    out["date"] = pd.to_datetime(pd.Series([pd.Timestamp(d) for d in dates])).to_numpy()[index]
+    return out.reindex(columns=SERIES_COLUMNS)
+
+
+def _keep_holders(frame: pd.DataFrame, organisations: pd.DataFrame, options: SeriesOptions) -> pd.DataFrame:
+    orgs = organisations.set_index("id")
+    keep = frame["holder_id"].map(orgs["kind"]).isin(options.kinds) if options.kinds else True
+    if options.countries:
+        keep = keep & frame["holder_id"].map(orgs["country"]).isin(options.countries)
+    if options.holders:
+        keep = keep & frame["holder_id"].isin(options.holders)
+    return frame.loc[keep] if keep is not True else frame
+
+
+def fleet_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame,
+                 dates: Iterable[date], options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
+    """Long frame (``SERIES_COLUMNS``): one row per (date, holder) with a figure at that date."""
+    flops = chip_flops(chips, options.fmt)
+    pool = relevant_estimates(estimates, options.holders)
+    out = figures_at_dates(pool, chips, flops, dates, options)
+    if out.empty:
+        return pd.DataFrame(columns=SERIES_COLUMNS).astype({"date": "datetime64[ns]"})
+    out = _keep_holders(out, organisations, options)
+    out["holder_id"] = out["holder_id"].astype("int64")
+    return out.sort_values(["date", "holder_id"], ignore_index=True)
+
+
+def series_dates(estimates: pd.DataFrame, as_of: date, *, freq: str = "QE", start: date | None = None,
+                 include_estimate_dates: bool = False) -> list[date]:
+    """Quarter ends from the first estimate (or ``start``) to ``as_of``, plus ``as_of`` itself.
+
+    With ``include_estimate_dates`` the estimates' own dates are added, which makes the
+    series exact for a step function that only changes when an estimate takes effect.
+    """
+    dated = estimates.loc[estimates["valid_on"] <= pd.Timestamp(as_of), "valid_on"] if len(estimates) else []
+    if len(dated) == 0:
+        return [as_of]
+    first = pd.Timestamp(start) if start else pd.Timestamp(min(dated))
+    grid = pd.date_range(first, pd.Timestamp(as_of), freq=freq)
+    dates = {d.date() for d in grid} | {as_of}
+    if include_estimate_dates:
+        dates |= {pd.Timestamp(d).date() for d in dated}
+    return sorted(dates)
+
+
+def totals(series: pd.DataFrame, by: pd.Series | None = None) -> pd.DataFrame:
+    """Sum holders per date (optionally per group, e.g. a holder->country map); ranges add up."""
+    value_cols = ["h100e", "h100e_low", "h100e_high", "peak_flops", "peak_flops_low", "peak_flops_high",
+                  "unknown_spec"]
+    frame = series.copy()
+    keys = ["date"]
+    if by is not None:
+        frame["group"] = frame["holder_id"].map(by).fillna("Unknown")
+        keys.append("group")
+    out = frame.groupby(keys)[value_cols].sum(min_count=1).reset_index()
+    out["holders"] = frame.groupby(keys)["holder_id"].nunique().to_numpy()
+    return out
+
+
+def estimate_points(estimates: pd.DataFrame, chips: pd.DataFrame, holder_id: int, as_of: date,
+                    options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
+    """The holder's own estimates that pass the filters by ``as_of``, as points: each one's FLOP/s, uncombined."""
+    flops = chip_flops(chips, options.fmt)
+    pool = relevant_estimates(estimates, [holder_id])
+    mine = prepare(pool, options.combine_options(as_of)) if len(pool) else pool.assign(holder_id=[])
+    mine = mine.loc[mine["holder_id"] == holder_id]
+    has_chip = mine["chip_id"].notna()
+    qty = np.where(has_chip, mine["count"].astype("float64"), mine["h100e"].astype("float64"))
+    key = mine["chip_id"].fillna(H100E_ONLY).astype("int64")
+    names = chips.set_index("id")["name"]
+    return pd.DataFrame({
+        "estimate_id": mine["id"].astype("int64"), "date": mine["valid_on"], "scope": mine["scope"],
+        "cluster": mine["cluster"], "chip": key.map(names).fillna("H100e (chips not specified)"),
+        "count_or_h100e": qty, "peak_flops": qty * key.map(flops).to_numpy(dtype="float64"),
+        "status": mine["status"], "certainty": mine["certainty"], "source_url": mine["source_url"],
+    }).sort_values(["date", "estimate_id"], ignore_index=True)

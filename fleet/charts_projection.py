@@ -1,0 +1,160 @@
+"""Plotly figures of the Projections page: plain functions DataFrame -> Figure. No streamlit.
+
+Each draws one table from ``fleet.projection_views`` (the same frame its "Download CSV"
+writes): axis titles are those column names, which carry units, format and basis.
+Compute and FLOP axes are logarithmic. User text (organisation, chip, cluster names)
+is escaped before plotly sees it, so a name never becomes markup.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from fleet.projection_views import ALL, RUN, RUN_HIGH, RUN_LOW, flops_col
+
+FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#e67e22", "#16a085", "#7f8c8d", "#d35400"]
+LINE_STYLE = {
+    "estimates (combined)": {"color": "#1f4e79", "width": 2.5},
+    "from the estimates": {"color": "#1f4e79", "width": 2.5},
+    "total (estimates)": {"color": "#1f4e79", "width": 2.5},
+    "projection (fit median, 80 % band)": {"color": "#c0392b", "width": 2, "dash": "dash"},
+    "held at last figure (no fit)": {"color": "#7f8c8d", "width": 2, "dash": "dash"},
+    "estimates + scenarios": {"color": "#27ae60", "width": 2, "dash": "dot"},
+    "projection + scenarios": {"color": "#27ae60", "width": 2, "dash": "dot"},
+    "Epoch AI leading-cluster trend (2.5×/yr)": {"color": "#8e44ad", "width": 1.5, "dash": "longdash"},
+}
+
+
+def safe(value):
+    if isinstance(value, str):
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
+
+
+def styled(fig: go.Figure, title: str, y_title: str, *, height: int = 460) -> go.Figure:
+    fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template="plotly_white",
+                      hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "top", "y": -0.14,
+                                                             "xanchor": "left", "x": 0})
+    fig.update_yaxes(type="log", title=y_title, exponentformat="power")
+    fig.update_xaxes(title="Date")
+    return fig
+
+
+def empty(title: str, message: str = "No data for these settings.") -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(title={"text": safe(title), "x": 0}, height=240, template="plotly_white")
+    return fig
+
+
+def band(fig: go.Figure, x, low, high, colour: str, name: str) -> None:
+    """A shaded range between ``low`` and ``high`` (skipped where either is missing)."""
+    rows = pd.DataFrame({"x": list(x), "low": list(low), "high": list(high)}).dropna()
+    rows = rows.loc[(rows["low"] > 0) & (rows["high"] > 0)]
+    if rows.empty:
+        return
+    fig.add_scatter(x=rows["x"], y=rows["high"], mode="lines", line={"width": 0}, showlegend=False,
+                    hoverinfo="skip", legendgroup=name)
+    fig.add_scatter(x=rows["x"], y=rows["low"], mode="lines", line={"width": 0}, fill="tonexty",
+                    fillcolor=_transparent(colour), name=f"{name} range", hoverinfo="skip", legendgroup=name)
+
+
+def _transparent(colour: str, alpha: float = 0.15) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _line(fig: go.Figure, rows: pd.DataFrame, y: str, name: str, style: dict, *, steps: bool, unit: str) -> None:
+    rows = rows.loc[rows[y] > 0]
+    fig.add_scatter(x=rows["Date"], y=rows[y], mode="lines", name=safe(name), line=style,
+                    line_shape="hv" if steps else "linear", legendgroup=name,
+                    hovertemplate=f"%{{x}}: %{{y:.3s}} {unit}<extra>{safe(name)}</extra>")
+
+
+def _lined(table: pd.DataFrame, y: str, low: str | None, high: str | None, fig: go.Figure, unit: str) -> None:
+    for line, rows in table.groupby("Line", sort=False):
+        style = LINE_STYLE.get(line, {"color": "#555", "width": 2})
+        if low in rows and high in rows and rows[low].notna().any():
+            band(fig, rows["Date"], rows[low], rows[high], style["color"], line)
+        _line(fig, rows, y, line, style, steps=line.startswith(("estimates", "from the", "total")), unit=unit)
+
+
+def compute_chart(table: pd.DataFrame, fmt: str, title: str) -> go.Figure:
+    """All tracked organisations (with range) and the leading countries, quarter by quarter."""
+    y, low, high = flops_col(fmt), flops_col(fmt, "low"), flops_col(fmt, "high")
+    if table.empty or not (table[y] > 0).any():
+        return empty(title)
+    fig = go.Figure()
+    for i, (series, rows) in enumerate(table.groupby("Series", sort=False)):
+        colour = PALETTE[i % len(PALETTE)]
+        if series == ALL:
+            band(fig, rows["Date"], rows[low], rows[high], colour, series)
+        _line(fig, rows, y, series, {"color": colour, "width": 3 if series == ALL else 1.6}, steps=False,
+              unit="FLOP/s")
+    return styled(fig, title, y)
+
+
+def holder_chart(table: pd.DataFrame, points: pd.DataFrame, fmt: str, title: str) -> go.Figure:
+    """An organisation's peak FLOP/s: combined estimates (steps, range), projection band, its estimates."""
+    y = flops_col(fmt)
+    if table.empty or not (table[y] > 0).any():
+        return empty(title)
+    fig = go.Figure()
+    _lined(table, y, flops_col(fmt, "low"), flops_col(fmt, "high"), fig, "FLOP/s")
+    shown = points.loc[points[y] > 0]
+    if len(shown):
+        text = shown[["Estimate ID", "Chip", "Scope", "Cluster", "Certainty"]].astype(str).map(safe)
+        fig.add_scatter(x=shown["Date"], y=shown[y], mode="markers", name="its estimates (each on its own)",
+                        marker={"size": 7, "color": "#222", "symbol": "circle-open"}, customdata=text,
+                        hovertemplate="#%{customdata[0]} %{customdata[1]} (%{customdata[2]} %{customdata[3]}): "
+                                      "%{y:.3s} FLOP/s, %{customdata[4]}<extra>%{x}</extra>")
+    return styled(fig, title, y)
+
+
+def run_chart(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Figure:
+    """The largest trainable run over time against the milestone lines (GPT-4 × 5, × 20, × 100 ...)."""
+    if table.empty or not (table[RUN] > 0).any():
+        return empty(title)
+    fig = go.Figure()
+    _lined(table, RUN, RUN_LOW, RUN_HIGH, fig, "FLOP")
+    for _, m in milestones.iterrows():
+        article = m["Kind"] == "article line"
+        fig.add_hline(y=m["Training compute (FLOP)"], line={"color": "#c0392b" if article else "#999",
+                                                             "dash": "dot" if article else "dash", "width": 1},
+                      annotation_text=safe(str(m["Milestone"])), annotation_position="top left",
+                      annotation_font={"size": 10, "color": "#c0392b" if article else "#666"})
+    return styled(fig, title, RUN, height=520)
+
+
+def total_chart(table: pd.DataFrame, fmt: str, title: str) -> go.Figure:
+    """Top-N total, its fit and band, and Epoch AI's leading-cluster trend as a reference."""
+    y = flops_col(fmt)
+    if table.empty or not (table[y] > 0).any():
+        return empty(title)
+    fig = go.Figure()
+    _lined(table, y, flops_col(fmt, "low"), flops_col(fmt, "high"), fig, "FLOP/s")
+    return styled(fig, title, y)
+
+
+def runs_bar(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Figure:
+    """Each organisation's largest trainable run now, on a log axis, with the milestone lines."""
+    shown = table.loc[table[RUN] > 0]
+    if shown.empty:
+        return empty(title)
+    fig = go.Figure(go.Bar(x=[safe(n) for n in shown["Organisation"]], y=shown[RUN], marker_color="#1f4e79",
+                           customdata=shown[["Run uses"]].astype(str),
+                           hovertemplate="%{x}: %{y:.3s} FLOP (%{customdata[0]})<extra></extra>"))
+    for _, m in milestones.iterrows():
+        article = m["Kind"] == "article line"
+        fig.add_hline(y=m["Training compute (FLOP)"], line={"color": "#c0392b" if article else "#999",
+                                                             "dash": "dot", "width": 1},
+                      annotation_text=safe(str(m["Milestone"])), annotation_position="top right",
+                      annotation_font={"size": 10})
+    fig = styled(fig, title, RUN, height=480)
+    fig.update_xaxes(title="Organisation")
+    return fig

@@ -1,0 +1,104 @@
+"""Widgets of the Projections and Claims pages: chart + CSV download, scenario editor.
+
+Every download is exactly the table its chart draws, with ``# `` provenance lines: the
+view, the basis and format, as-of and known-at, the run settings, and the licence.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fleet.analytics.scenarios import MAX_SCENARIOS, Scenario
+from fleet.chips import BASIS_LABEL
+from fleet.exports import to_csv_bytes
+
+LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch AI); other figures from the public "
+           "sources linked on each estimate")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "view"
+
+
+def header_lines(ctx, view: str, extra: list[str] | None = None) -> list[str]:
+    f = ctx.filters
+    known = "now" if f.known_at is None else f"{f.known_at:%Y-%m-%d %H:%M:%S} UTC"
+    return [f"view: {view}", f"basis: {f.basis.value} ({BASIS_LABEL[f.basis]})",
+            f"as of: {f.as_of:%Y-%m-%d}; known at: {known}", *(extra or []), LICENCE]
+
+
+def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = None,
+             label: str = "Download CSV") -> None:
+    lines = header_lines(ctx, view, extra)
+    st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
+                       file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
+                       on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
+
+
+def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"}}
+    st.plotly_chart(fig, config=config, key=f"chart.{slug(view)}")
+    download(ctx, table, view, extra=extra)
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+
+def _add(scen_key: str) -> None:
+    s = st.session_state
+    org, chip = s.get("proj.add.org"), s.get("proj.add.chip")
+    count, by = s.get("proj.add.count"), s.get("proj.add.by")
+    current = tuple(s.get(scen_key, ()))
+    if not (org and chip and count and by):
+        s["proj.add.problem"] = "Pick an organisation, a chip, a count and a date."
+    elif len(current) >= MAX_SCENARIOS:
+        s["proj.add.problem"] = f"At most {MAX_SCENARIOS} scenarios."
+    else:
+        s[scen_key] = current + (Scenario(org, chip, int(count), by),)
+        s["proj.add.problem"] = ""
+
+
+def _remove(scen_key: str) -> None:
+    drop = set(st.session_state.get("proj.remove", []))
+    st.session_state[scen_key] = tuple(s for s in st.session_state.get(scen_key, ()) if s.to_text() not in drop)
+    st.session_state["proj.remove"] = []
+
+
+def scenario_editor(ctx, org_names: list[str], chip_names: list[str], resolved: pd.DataFrame,
+                    default_org: str) -> None:
+    """List, add and remove scenarios; they live in the URL (``scen=``)."""
+    key = ctx.key("scen")
+    scenarios = tuple(st.session_state.get(key, ()))
+    st.caption("Each row adds N chips of a type to an organisation from a date on, on top of the estimates and "
+               "of the projection (the growth fit itself is left alone). For the largest trainable run, a "
+               "scenario's chips are one new cluster. Scenarios are part of the page's link.")
+    if scenarios:
+        shown = resolved.rename(columns={"scenario": "#", "organisation": "Organisation", "chip": "Chip",
+                                         "count": "Chips", "by": "By", "peak_flops": "Peak FLOP/s added",
+                                         "h100e": f"H100e added ({ctx.filters.basis.value} basis)"})
+        shown = shown.drop(columns=["holder_id", "chip_id"], errors="ignore")
+        if "By" in shown:
+            shown["By"] = pd.to_datetime(shown["By"]).dt.date
+        st.dataframe(shown, hide_index=True, width="stretch",
+                     column_config={"Peak FLOP/s added": st.column_config.NumberColumn(format="%.3e"),
+                                    shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
+        left, right = st.columns([4, 1])
+        left.multiselect("Remove scenarios", [s.to_text() for s in scenarios], key="proj.remove",
+                         label_visibility="collapsed", placeholder="Pick scenarios to remove")
+        right.button("Remove", on_click=_remove, args=(key,), key="proj.remove.go")
+    with st.form("proj.add", border=True):
+        cols = st.columns([3, 3, 2, 2])
+        index = org_names.index(default_org) if default_org in org_names else None
+        cols[0].selectbox("Organisation", org_names, index=index, key="proj.add.org", placeholder="Organisation")
+        cols[1].selectbox("Chip", chip_names, index=None, key="proj.add.chip", placeholder="Chip type")
+        cols[2].number_input("Chips", min_value=1, max_value=100_000_000, value=100_000, step=1_000,
+                             key="proj.add.count")
+        cols[3].date_input("By", value=date(ctx.filters.as_of.year + 1, 12, 31), key="proj.add.by",
+                           min_value=date(1990, 1, 1), max_value=date(2100, 12, 31))
+        st.form_submit_button("Add scenario", on_click=_add, args=(key,))
+    if st.session_state.get("proj.add.problem"):
+        st.warning(st.session_state["proj.add.problem"])

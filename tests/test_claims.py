@@ -136,8 +136,9 @@ def test_figures_name_the_estimates_and_model_runs_they_came_from(store):
 def test_as_known_at_the_target_date_versus_now(store):
     """The fixture's rows were recorded today: at a past target date the store knew nothing."""
     engine, orgs, _ = store
+    today = date.today()  # not the module's TODAY: the fixture may have been written after midnight
     add_claim(engine, claim("past", "Meta", "h100_count", ">=", 100_000, "2024-12-31"), actor=EDITOR)
-    add_claim(engine, claim("today", "Meta", "h100_count", ">=", 100_000, TODAY), actor=EDITOR)
+    add_claim(engine, claim("today", "Meta", "h100_count", ">=", 100_000, today), actor=EDITOR)
     with read_session(engine) as session:
         entries = {e.claim["claim_key"]: e for e in evaluate_ledger(session)}
     assert entries["past"].then.status.value == "insufficient data" and entries["past"].now.status.value == "met"

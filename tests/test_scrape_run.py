@@ -19,7 +19,7 @@ from fleet.ingest.revert import revert_batch
 from fleet.models import AuditEntry, Chip, Estimate, IngestBatch, Organisation, RawDocumentRow
 from fleet.queries import estimates_frame
 from tests.factories import add_estimates, estimate_row
-from tests.scrape_helpers import EDITOR, EPOCH_FILES, scrape, serve_sources, snapshot
+from tests.scrape_helpers import DATA, EDITOR, EPOCH_FILES, scrape, serve_sources, snapshot
 from tests.webserver import FixtureServer
 
 CLUSTERS = EPOCH_FILES["epoch_gpu_clusters_url"][1].read_bytes()
@@ -63,9 +63,8 @@ def test_a_scrape_of_the_file_the_seed_was_built_from_adds_nothing(seeded_url, w
     [outcome] = scrape(seeded_url, settings, "epoch-gpu-clusters", dry_run=True)
     assert outcome.status == "dry-run", outcome.message
     counts = outcome.plan.counts()
-    assert (counts["new"], counts["changed"], counts["conflict"], counts["unchanged"]) == (0, 0, 0, 586)
-    assert outcome.plan.messages() == [
-        "row 2, column h100e: value '50025265.29' — is over 50,000,000 H100e — not plausible; check the units"]
+    assert (counts["new"], counts["changed"], counts["conflict"], counts["unchanged"]) == (0, 0, 0, 587)
+    assert outcome.plan.messages() == []
     assert snapshot(seeded_url) == before  # a dry run writes nothing
 
 
@@ -75,8 +74,8 @@ def test_the_real_clusters_file_loads_as_one_batch_with_provenance(seeded_url, w
     [outcome] = scrape(seeded_url, settings, "epoch-gpu-clusters")
     assert outcome.status == "ok", outcome.message
     result = outcome.result
-    assert (result.added, result.plan.rejected_rows, result.organisations_created) == (586, 1, [])
-    assert outcome.plan.rows["organisation"].nunique() == 152 and outcome.plan.rows["cluster"].nunique() == 501
+    assert (result.added, result.plan.rejected_rows, result.organisations_created) == (587, 0, [])
+    assert outcome.plan.rows["organisation"].nunique() == 152 and outcome.plan.rows["cluster"].nunique() == 502
     engine = _engine(seeded_url)
     with read_session(engine) as session:
         batch = session.get(IngestBatch, result.batch_id)
@@ -84,12 +83,12 @@ def test_the_real_clusters_file_loads_as_one_batch_with_provenance(seeded_url, w
                                                                      "scrape-test (cli)")
         assert batch.location == settings.epoch_gpu_clusters_url and batch.http_status == 200
         assert batch.etag and batch.size_bytes == len(CLUSTERS) and batch.fetched_at is not None
-        assert (batch.rows_added, batch.rows_rejected) == (586, 1)
+        assert (batch.rows_added, batch.rows_rejected) == (587, 0)
         doc = session.execute(select(RawDocumentRow).where(RawDocumentRow.batch_id == batch.id)).scalar_one()
         assert gzip.decompress(doc.payload) == CLUSTERS and doc.sha256 == batch.sha256
         audit = session.execute(select(AuditEntry).where(AuditEntry.batch_id == batch.id)).scalars().all()
         assert [a.action for a in audit] == ["batch.scraper"]
-        assert audit[0].after["rejected"][0].startswith("row 2, column h100e")
+        assert audit[0].after["rejected"] == []
     engine.dispose()
     xai = _live(seeded_url, "xAI")
     colossus = xai[(xai["cluster"] == "xAI Colossus Memphis") & (xai["chip"] == "NVIDIA H100 SXM5 80GB")]
@@ -189,6 +188,10 @@ def test_only_editors_may_commit_a_scrape(seeded_url, web, tmp_path):
 def test_a_strict_scrape_with_a_rejected_row_writes_nothing(seeded_url, web, tmp_path):
     _retract_seeded_clusters(seeded_url)
     before = snapshot(seeded_url)
-    [outcome] = scrape(seeded_url, serve_sources(web, tmp_path), "epoch-gpu-clusters", strict=True)
+    real = (DATA / "epoch" / "gpu_clusters" / "gpu_clusters.csv").read_bytes()
+    absurd = real.replace(b"50025265.28623454", b"5002526528623.454", 1)  # a units slip: 5e12 H100e
+    assert absurd != real
+    settings = serve_sources(web, tmp_path, epoch_gpu_clusters_url=absurd)
+    [outcome] = scrape(seeded_url, settings, "epoch-gpu-clusters", strict=True)
     assert outcome.status == "failed" and "1 rows were rejected and the run is strict" in outcome.message
     assert snapshot(seeded_url) == before

@@ -31,7 +31,9 @@ from fleet.countries import UnknownCountry, to_iso3
 from fleet.vocab import Access, Certainty, Scope, Status, values
 
 MAX_CHIPS = 10_000_000
-MAX_H100E = 50_000_000.0
+# Published plans reach ~50M H100e (Epoch's "xAI 5 year plan"): allow twice that, so a
+# real plan passes while a units mistake (chips x FLOP/s, say) is still caught.
+MAX_H100E = 100_000_000.0
 MAX_POWER_MW = 100_000.0
 EARLIEST = date(1990, 1, 1)
 YEARS_AHEAD = 10

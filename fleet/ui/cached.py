@@ -15,11 +15,12 @@ from sqlalchemy import Engine
 
 from fleet import queries
 from fleet.analytics.fleet import FleetState
-from fleet.analytics.fleet import fleet_state as compute_fleet_state
 from fleet.config import Settings, get_settings
 from fleet.db import data_version as store_version
 from fleet.db import make_engine, read_session
 from fleet.view_state import Filters
+from fleet.views import build_view, load_all
+from fleet.views.base import compute_fleet
 
 TTL = "1h"
 
@@ -64,15 +65,48 @@ def chips(data_version: tuple) -> pd.DataFrame:
         return queries.chips_frame(session)
 
 
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def headcounts(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
+    with read_session(engine(data_version[0])) as session:
+        return queries.headcounts_frame(session, known_at=known_at)
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Combining estimates…")
 def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
     """The combined fleet state for the shared controls; cached per data version and filters."""
-    return compute_fleet_state(
-        estimates(data_version, filters.known_at), chips(data_version), organisations(data_version),
-        as_of=filters.as_of, basis=filters.basis, include_planned=filters.include_planned,
-        min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
-        kinds=filters.kinds, countries=filters.countries,
-    )
+    return compute_fleet(CachedStore(data_version), filters)
+
+
+class CachedStore:
+    """``fleet.views.Store`` over this module's caches, for one data version."""
+
+    def __init__(self, data_version: tuple) -> None:
+        self.data_version = data_version
+
+    def estimates(self, known_at: datetime | None) -> pd.DataFrame:
+        return estimates(self.data_version, known_at)
+
+    def organisations(self) -> pd.DataFrame:
+        return organisations(self.data_version)
+
+    def chips(self) -> pd.DataFrame:
+        return chips(self.data_version)
+
+    def headcounts(self, known_at: datetime | None) -> pd.DataFrame:
+        return headcounts(self.data_version, known_at)
+
+    def model_runs(self, known_at: datetime | None) -> pd.DataFrame:
+        return model_runs(self.data_version, known_at)
+
+    def fleet(self, filters: Filters) -> FleetState:
+        return fleet_state(self.data_version, filters)
+
+
+@st.cache_data(ttl=TTL, max_entries=64, show_spinner="Computing the view…")
+def view(data_version: tuple, page_id: str, values: dict) -> dict[str, pd.DataFrame]:
+    """A page's tables (``fleet.views``) for its full view state; cached per data version."""
+    load_all()
+    return build_view(CachedStore(data_version), page_id, values)
 
 
 # --- Projections and Claims pages (issue 4) ------------------------------------------------------

@@ -1,23 +1,25 @@
 """The scaffolding every page runs inside: URL state, the shared sidebar, warnings, data.
 
     with page("overview", PARAMS) as ctx:
-        state = ctx.fleet()          # cached FleetState for the sidebar's filters
-        top_n = ctx.value("top")     # a page parameter, typed
+        tables = ctx.view()                      # the page's registered builder, cached
+        ctx.chart(fig, tables["top"], "Top 20")  # chart + CSV download of exactly that table
 
 On exit the URL is rewritten from the widgets' values (defaults left out), so every
-view is a link.
+view is a link. Pages reach data only through ``ctx`` (``view``, ``fleet``, the frames),
+so a snapshot can pin the data a page shows by pinning ``ctx``.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from fleet.analytics.fleet import FleetState
-from fleet.ui import cached, sidebar
+from fleet.ui import cached, sidebar, widgets
 from fleet.ui.state import UrlState, show_warnings
 from fleet.view_state import Filters, Param
 
@@ -27,12 +29,28 @@ class PageContext:
     state: UrlState
     filters: Filters
     version: tuple
+    shown: dict[str, pd.DataFrame] = field(default_factory=dict)  # view name -> the table put on screen
 
     def value(self, name: str) -> Any:
         return self.state.values()[name]
 
     def key(self, name: str) -> str:
         return self.state.key(name)
+
+    def values(self) -> dict[str, Any]:
+        return self.state.values()
+
+    def view(self) -> dict[str, pd.DataFrame]:
+        """This page's tables from its registered builder (``fleet.views``), cached per data version."""
+        return cached.view(self.version, self.state.page, self.values())
+
+    def chart(self, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
+        self.shown[view] = table
+        widgets.chart(self, fig, table, view, extra=extra)
+
+    def table(self, frame: pd.DataFrame, view: str, *, extra: list[str] | None = None, **kwargs) -> None:
+        self.shown[view] = frame
+        widgets.table(self, frame, view, extra=extra, **kwargs)
 
     def fleet(self, filters: Filters | None = None) -> FleetState:
         return cached.fleet_state(self.version, filters or self.filters)
@@ -45,6 +63,9 @@ class PageContext:
 
     def estimates(self) -> pd.DataFrame:
         return cached.estimates(self.version, self.filters.known_at)
+
+    def headcounts(self) -> pd.DataFrame:
+        return cached.headcounts(self.version, self.filters.known_at)
 
 
 @contextmanager

@@ -1,49 +1,16 @@
-"""Widgets of the Projections and Claims pages: chart + CSV download, scenario editor.
-
-Every download is exactly the table its chart draws, with ``# `` provenance lines: the
-view, the basis and format, as-of and known-at, the run settings, and the licence.
-"""
+"""Widgets of the Projections and Claims pages: the scenario editor (charts and downloads
+are ``fleet.ui.widgets``)."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from fleet.analytics.scenarios import MAX_SCENARIOS, Scenario
-from fleet.chips import BASIS_LABEL
-from fleet.exports import to_csv_bytes
-
-LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch AI); other figures from the public "
-           "sources linked on each estimate")
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "view"
-
-
-def header_lines(ctx, view: str, extra: list[str] | None = None) -> list[str]:
-    f = ctx.filters
-    known = "now" if f.known_at is None else f"{f.known_at:%Y-%m-%d %H:%M:%S} UTC"
-    return [f"view: {view}", f"basis: {f.basis.value} ({BASIS_LABEL[f.basis]})",
-            f"as of: {f.as_of:%Y-%m-%d}; known at: {known}", *(extra or []), LICENCE]
-
-
-def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = None,
-             label: str = "Download CSV") -> None:
-    lines = header_lines(ctx, view, extra)
-    st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
-                       file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
-                       on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
-
-
-def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"}}
-    st.plotly_chart(fig, config=config, key=f"chart.{slug(view)}")
-    download(ctx, table, view, extra=extra)
+# Chart + download moved to fleet.ui.widgets, shared by every page; re-exported for these pages.
+from fleet.ui.widgets import LICENCE, chart, download, header_lines, slug  # noqa: F401
 
 
 # --- scenarios ------------------------------------------------------------------------------------

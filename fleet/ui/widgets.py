@@ -1,0 +1,56 @@
+"""Chart + table + CSV download: how every page puts a view's data on screen.
+
+Every download is exactly the table on screen, with ``# `` provenance lines: the view, the
+basis, as-of and known-at, the data cut-off, extra settings and the licence. Cells a
+spreadsheet would run as formulas are neutralised (``fleet.exports``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fleet.chips import BASIS_LABEL
+from fleet.exports import to_csv_bytes
+
+LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch AI); other figures from the public "
+           "sources linked on each estimate")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "view"
+
+
+def header_lines(ctx, view: str, extra: list[str] | None = None) -> list[str]:
+    f = ctx.filters
+    known = "now" if f.known_at is None else f"{f.known_at:%Y-%m-%d %H:%M:%S} UTC"
+    cutoff = ctx.version[2] if len(ctx.version) > 2 else None
+    lines = [f"view: {view}", f"basis: {f.basis.value} ({BASIS_LABEL[f.basis]})",
+             f"as of: {f.as_of:%Y-%m-%d}; known at: {known}"]
+    if cutoff is not None:
+        lines.append(f"data cut-off (store recorded_at high-water mark): {cutoff:%Y-%m-%d %H:%M:%S.%f} UTC")
+    return [*lines, *(extra or []), LICENCE]
+
+
+def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = None,
+             label: str = "Download CSV") -> None:
+    lines = header_lines(ctx, view, extra)
+    st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
+                       file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
+                       on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
+
+
+def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
+    """A plotly chart (PNG via its modebar) and the CSV of exactly ``table``, the data it draws."""
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"}}
+    st.plotly_chart(fig, config=config, key=f"chart.{slug(view)}")
+    download(ctx, table, view, extra=extra)
+
+
+def table(ctx, frame: pd.DataFrame, view: str, *, extra: list[str] | None = None, **dataframe_kwargs) -> None:
+    """A table shown with ``st.dataframe`` (text stays text) and its CSV download."""
+    st.dataframe(frame, hide_index=True, width="stretch", **dataframe_kwargs)
+    download(ctx, frame, view, extra=extra)

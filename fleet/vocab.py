@@ -89,3 +89,8 @@ class Comparator(StrEnum):
     LE = "<="
     LT = "<"
     EQ = "="
+
+
+# The article's line between the GPU-rich and the GPU-poor, in H100-equivalents (a default:
+# the GPU-rich vs GPU-poor page lets users move it).
+GPU_RICH_H100E = 20_000

@@ -19,10 +19,10 @@ def app_on(monkeypatch):
     return make
 
 
-def test_organisations_page_lists_seeded_organisations_with_h100e_and_sources(seeded_url, app_on):
+def test_overview_lists_seeded_organisations_with_h100e_and_sources(seeded_url, app_on):
     at = app_on(seeded_url)
     assert not at.exception, at.exception
-    assert at.title[0].value == "Organisations"
+    assert at.title[0].value == "Overview"
     table = at.dataframe[0].value
     assert len(table) >= 100
     assert {"Organisation", "H100e (8bit basis)", "Latest source"} <= set(table.columns)

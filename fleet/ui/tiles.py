@@ -1,0 +1,41 @@
+"""KPI tiles drawn from a view's table (rows: Measure, Value[, Low, High]).
+
+The table is recorded in ``ctx.shown`` like any chart's or table's, so a snapshot or
+export holds exactly the figures the tiles show. A measure ending in "(%)" shows as a
+percentage, a coefficient with three decimals, anything else as a whole number; a
+figure with a range says so in the tile's help.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+
+def formatted(measure: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if measure.endswith("(%)"):
+        return f"{value:.1f}%"
+    if "coefficient" in measure.casefold():
+        return f"{value:.3f}"
+    return f"{value:,.0f}"
+
+
+def _range_help(measure: str, row: pd.Series) -> str | None:
+    low, high = row.get("Low"), row.get("High")
+    if low is None or high is None or pd.isna(low) or pd.isna(high) or round(low, 1) == round(high, 1):
+        return None
+    return f"Range {formatted(measure, low)} – {formatted(measure, high)} (estimates' low and high carried through)."
+
+
+def tiles(ctx, frame: pd.DataFrame, view: str) -> None:
+    """One ``st.metric`` per row of ``frame``, side by side."""
+    ctx.shown[view] = frame
+    if frame.empty:
+        return
+    for column, (_, row) in zip(st.columns(len(frame)), frame.iterrows()):
+        measure = str(row["Measure"])
+        column.metric(measure, formatted(measure, row["Value"]), help=_range_help(measure, row), border=True)

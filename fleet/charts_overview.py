@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from fleet.analytics.distribution import POOR, RICH
 from fleet.charts_projection import safe
+from fleet.views.overview import short_number
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 COLOUR = {RICH: "#c0392b", POOR: "#1f4e79"}
@@ -28,14 +29,6 @@ def styled(fig: go.Figure, title: str, *, height: int = 460) -> go.Figure:
                       hoverlabel={"namelength": -1},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1})
     return fig
-
-
-def short_number(value: float) -> str:
-    """1,000 -> "1k", 20,000 -> "20k", 1,500,000 -> "1.5M"."""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:g}{suffix}"
-    return f"{value:g}"
 
 
 def top_chart(top: pd.DataFrame, value: str, low: str, high: str) -> go.Figure:
@@ -114,5 +107,5 @@ def over_time_chart(table: pd.DataFrame) -> go.Figure:
     styled(fig, "GPU-rich organisations at each quarter end, and their share of tracked H100e")
     fig.update_xaxes(title="Quarter end")
     fig.update_yaxes(title="GPU-rich organisations (count)", secondary_y=False, rangemode="tozero")
-    fig.update_yaxes(title=share, secondary_y=True, range=[0, 100], showgrid=False)
+    fig.update_yaxes(title=share, secondary_y=True, range=[0, 100], dtick=20, showgrid=False)
     return fig

@@ -5,6 +5,7 @@ and an organisation whose name is markup rendering as literal text."""
 from __future__ import annotations
 
 import base64
+import json
 
 import numpy as np
 import pytest
@@ -72,8 +73,6 @@ def array(data) -> list:
 
 
 def charts(at: AppTest) -> list[dict]:
-    import json
-
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
@@ -95,11 +94,12 @@ def test_overview_default_state(seeded_url, open_page):
     at = ok(open_page(seeded_url, _overview))
     assert at.title[0].value == "Overview" and query(at) == {} and not at.warning
     tiles = metrics(at)
-    assert list(tiles) == ["H100e tracked (8bit basis)", "Organisations with estimates",
-                           "GPU-rich organisations (≥ 20,000 H100e)", "Share of tracked H100e held by the GPU-rich (%)"]
-    assert int(tiles["Organisations with estimates"].replace(",", "")) >= 100
-    assert 0 < int(tiles["GPU-rich organisations (≥ 20,000 H100e)"]) < 100
-    assert 50 < float(tiles["Share of tracked H100e held by the GPU-rich (%)"].rstrip("%")) <= 100
+    assert list(tiles) == ["H100e tracked (8bit basis)", "Organisations", "GPU-rich (≥ 20k H100e)",
+                           "GPU-rich share (%)"]
+    assert int(tiles["Organisations"].replace(",", "")) >= 100
+    assert 0 < int(tiles["GPU-rich (≥ 20k H100e)"]) < 100
+    assert 50 < float(tiles["GPU-rich share (%)"].rstrip("%")) <= 100
+    assert "the article's line" in at.metric[2].help
     board = frame_with(at, "Organisation page")
     assert list(board["Rank"][:3]) == [1, 2, 3] and board["H100e (8bit basis)"].is_monotonic_decreasing
     assert (board["H100e low (8bit basis)"] <= board["H100e (8bit basis)"]).all()
@@ -115,10 +115,11 @@ def test_rich_poor_default_state(seeded_url, open_page):
     assert at.title[0].value == "GPU-rich vs GPU-poor" and query(at) == {} and not at.warning
     assert at.select_slider(key="v.rich-poor.threshold").value == 20_000
     tiles = metrics(at)
-    gini = float(tiles["Gini coefficient across organisations"])
+    gini = float(tiles["Gini coefficient"])
     assert 0.5 < gini < 1
     split = frame_with(at, "Group").set_index("Group")
-    assert int(tiles["GPU-rich organisations"]) == split.loc["GPU-rich", "Organisations"]
+    assert int(tiles["GPU-rich (≥ 20k H100e)"]) == split.loc["GPU-rich", "Organisations"]
+    assert int(tiles["GPU-poor (< 20k H100e)"]) == split.loc["GPU-poor", "Organisations"]
     assert split["Share of tracked H100e (%)"].sum() == pytest.approx(100, abs=0.05)
     hist, lorenz, over = charts(at)
     assert [t["name"] for t in hist["data"]] == ["GPU-poor", "GPU-rich"]
@@ -149,12 +150,13 @@ def test_overview_top_n_and_basis_controls_change_the_view_and_the_url(seeded_sq
 
 def test_threshold_slider_moves_organisations_between_the_groups(seeded_sqlite, open_page):
     at = ok(open_page(seeded_sqlite, _rich_poor))
-    rich_default = int(metrics(at)["GPU-rich organisations"])
+    rich_default = int(metrics(at)["GPU-rich (≥ 20k H100e)"])
     at.select_slider(key="v.rich-poor.threshold").set_value(1_000)
     ok(at.run())
     assert query(at) == {"threshold": "1000"}
-    assert int(metrics(at)["GPU-rich organisations"]) > rich_default
-    assert array(charts(at)[2]["data"][0]["y"])[-1] == int(metrics(at)["GPU-rich organisations"])
+    rich = int(metrics(at)["GPU-rich (≥ 1k H100e)"])
+    assert rich > rich_default and array(charts(at)[2]["data"][0]["y"])[-1] == rich
+    assert "threshold 1,000 H100e" in json.dumps(charts(at)[0]["layout"]["shapes"] + charts(at)[0]["layout"]["annotations"])
     at.selectbox(key="v.basis").set_value(Basis.POWER)
     ok(at.run())
     assert query(at) == {"threshold": "1000", "basis": "power"}
@@ -169,7 +171,7 @@ def test_url_parameters_are_applied(seeded_sqlite, open_page):
     assert split.loc["GPU-poor", "Organisations"] == 0 and split.loc["GPU-rich", "Organisations"] >= 4
     assert query(at) == {"threshold": "100000", "kind": "hyperscaler"} and not at.warning
     over = ok(open_page(seeded_sqlite, _overview, top="5"))
-    assert at.number_input is not None and over.number_input(key="v.overview.top").value == 5
+    assert over.number_input(key="v.overview.top").value == 5 and query(over) == {"top": "5"}
     assert len(charts(over)[0]["data"][0]["y"]) == 5
 
 

@@ -1,9 +1,9 @@
-"""KPI tiles drawn from a view's table (rows: Measure, Value[, Low, High]).
+"""KPI tiles drawn from a view's table (rows: Measure, Value[, Low, High, Meaning]).
 
 The table is recorded in ``ctx.shown`` like any chart's or table's, so a snapshot or
 export holds exactly the figures the tiles show. A measure ending in "(%)" shows as a
-percentage, a coefficient with three decimals, anything else as a whole number; a
-figure with a range says so in the tile's help.
+percentage, a coefficient with three decimals, anything else as a whole number; the
+tile's help gives the Meaning and, where the figure has one, its range.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ def formatted(measure: str, value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _range_help(measure: str, row: pd.Series) -> str | None:
+def _help(measure: str, row: pd.Series) -> str | None:
+    """The row's Meaning, and its range where it has one."""
+    parts = [str(row["Meaning"])] if isinstance(row.get("Meaning"), str) else []
     low, high = row.get("Low"), row.get("High")
-    if low is None or high is None or pd.isna(low) or pd.isna(high) or round(low, 1) == round(high, 1):
-        return None
-    return f"Range {formatted(measure, low)} – {formatted(measure, high)} (estimates' low and high carried through)."
+    if not (low is None or high is None or pd.isna(low) or pd.isna(high) or round(low, 1) == round(high, 1)):
+        parts.append(f"Range {formatted(measure, low)} – {formatted(measure, high)} (the estimates' lows and "
+                     "highs carried through).")
+    return " ".join(parts) or None
 
 
 def tiles(ctx, frame: pd.DataFrame, view: str) -> None:
@@ -38,4 +41,4 @@ def tiles(ctx, frame: pd.DataFrame, view: str) -> None:
         return
     for column, (_, row) in zip(st.columns(len(frame)), frame.iterrows()):
         measure = str(row["Measure"])
-        column.metric(measure, formatted(measure, row["Value"]), help=_range_help(measure, row), border=True)
+        column.metric(measure, formatted(measure, row["Value"]), help=_help(measure, row), border=True)

@@ -26,11 +26,19 @@ from fleet.vocab import GPU_RICH_H100E, OrgKind
 
 TOP_DEFAULT = 20
 PARAMS = (Param("top", number_in(1, 100, int), str, TOP_DEFAULT, "Organisations in the top-N chart"),)
-KPI_COLUMNS = ["Measure", "Value", "Low", "High"]
+KPI_COLUMNS = ["Measure", "Value", "Low", "High", "Meaning"]
 
 
 def h100e_column(basis: str, which: str = "") -> str:
     return f"H100e {which + ' ' if which else ''}({basis} basis)"
+
+
+def short_number(value: float) -> str:
+    """1,000 -> "1k", 20,000 -> "20k", 1,500,000 -> "1.5M"."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:g}{suffix}"
+    return f"{value:g}"
 
 
 def org_page_url(name: str) -> str:
@@ -75,17 +83,19 @@ def leaderboard(store: Store, filters: Filters) -> pd.DataFrame:
 
 
 def kpis(state: FleetState, basis: str, threshold: float = GPU_RICH_H100E) -> pd.DataFrame:
-    """The Overview's tiles as rows: Measure, Value, Low, High (NaN where a figure has no range)."""
+    """The Overview's tiles as rows: Measure, Value, Low, High (NaN where a figure has no range), Meaning."""
     every = holders(state)
-    groups = split(every, threshold).set_index("group")
-    rich = groups.loc[RICH]
+    rich = split(every, threshold).set_index("group").loc[RICH]
     nan = float("nan")
     rows = [
-        (h100e_column(basis, "tracked"), every["h100e"].sum(), every["h100e_low"].sum(), every["h100e_high"].sum()),
-        ("Organisations with estimates", float((~every["unattributed"]).sum()), nan, nan),
-        (f"GPU-rich organisations (≥ {threshold:,.0f} H100e)", float(rich["organisations"]), nan, nan),
-        ("Share of tracked H100e held by the GPU-rich (%)", 100 * rich["share"], 100 * rich["share_low"],
-         100 * rich["share_high"]),
+        (h100e_column(basis, "tracked"), every["h100e"].sum(), every["h100e_low"].sum(), every["h100e_high"].sum(),
+         "All tracked H100e at the as-of date, clusters whose owner is not named included."),
+        ("Organisations", float((~every["unattributed"]).sum()), nan, nan,
+         "Organisations with an H100e figure for these filters."),
+        (f"GPU-rich (≥ {short_number(threshold)} H100e)", float(rich["organisations"]), nan, nan,
+         f"Organisations at or above {threshold:,.0f} H100e, the article's line."),
+        ("GPU-rich share (%)", 100 * rich["share"], 100 * rich["share_low"], 100 * rich["share_high"],
+         "Share of all tracked H100e held by the GPU-rich."),
     ]
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 

@@ -19,7 +19,7 @@ from fleet.analytics import distribution as dist
 from fleet.analytics.compute_series import SeriesOptions, fleet_series, series_dates
 from fleet.view_state import Filters, Param
 from fleet.views.base import Store, register
-from fleet.views.overview import h100e_column, holders
+from fleet.views.overview import KPI_COLUMNS, h100e_column, holders, short_number
 from fleet.vocab import GPU_RICH_H100E, OrgKind
 
 THRESHOLDS: tuple[int, ...] = tuple(round(m * 10 ** e) for e in range(2, 7) for m in (1, 1.5, 2, 3, 5, 7)) \
@@ -52,14 +52,20 @@ def split_table(split: pd.DataFrame, basis: str) -> pd.DataFrame:
     })
 
 
-def summary(split: pd.DataFrame, gini: float) -> pd.DataFrame:
-    """The page's tiles as rows (Measure, Value)."""
+def summary(split: pd.DataFrame, gini: float, threshold: float) -> pd.DataFrame:
+    """The page's tiles as rows (Measure, Value, Low, High, Meaning)."""
     groups = split.set_index("group")
-    rows = [("GPU-rich organisations", float(groups.loc[dist.RICH, "organisations"])),
-            ("GPU-poor organisations", float(groups.loc[dist.POOR, "organisations"])),
-            ("Share of tracked H100e held by the GPU-rich (%)", 100 * groups.loc[dist.RICH, "share"]),
-            ("Gini coefficient across organisations", gini)]
-    return pd.DataFrame(rows, columns=["Measure", "Value"])
+    line, nan = short_number(threshold), float("nan")
+    rich = groups.loc[dist.RICH]
+    rows = [(f"GPU-rich (≥ {line} H100e)", float(rich["organisations"]), nan, nan,
+             f"Organisations at or above {threshold:,.0f} H100e."),
+            (f"GPU-poor (< {line} H100e)", float(groups.loc[dist.POOR, "organisations"]), nan, nan,
+             f"Organisations with a figure below {threshold:,.0f} H100e."),
+            ("GPU-rich share (%)", 100 * rich["share"], 100 * rich["share_low"], 100 * rich["share_high"],
+             "Share of all tracked H100e (unattributed clusters included) held by the GPU-rich."),
+            ("Gini coefficient", gini, nan, nan,
+             "Inequality of H100e across organisations: 0 = all equal, near 1 = one holds nearly all.")]
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
 def histogram_table(frame: pd.DataFrame, threshold: float, basis: str) -> pd.DataFrame:
@@ -111,7 +117,7 @@ def build(store: Store, filters: Filters, values: Mapping[str, Any]) -> dict[str
     split = dist.split(every, threshold)
     named = every.loc[~every["unattributed"]]
     return {
-        "summary": summary(split, dist.gini(named["h100e"])),
+        "summary": summary(split, dist.gini(named["h100e"]), threshold),
         "split": split_table(split, basis),
         "histogram": histogram_table(every, threshold, basis),
         "lorenz": lorenz_table(named, basis),

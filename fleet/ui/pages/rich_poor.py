@@ -9,10 +9,9 @@ import streamlit as st
 
 from fleet import charts_overview as charts
 from fleet.chips import BASIS_LABEL
-from fleet.charts_overview import short_number
 from fleet.ui.page import page
 from fleet.ui.tiles import tiles
-from fleet.views.overview import h100e_column
+from fleet.views.overview import h100e_column, short_number
 from fleet.views.rich_poor import BINS_PER_DECADE, PARAMS, THRESHOLDS
 from fleet.vocab import GPU_RICH_H100E
 
@@ -45,7 +44,7 @@ def distribution_charts(ctx, tables, threshold: int) -> None:
     hist = tables["histogram"]
     fig = charts.histogram_chart(hist, threshold, h100e_column(basis), BINS_PER_DECADE)
     ctx.chart(fig, hist, "Organisations by H100e", extra=[f"threshold: {threshold} H100e"])
-    gini = float(tables["summary"].set_index("Measure")["Value"].get("Gini coefficient across organisations"))
+    gini = float(tables["summary"].set_index("Measure").loc["Gini coefficient", "Value"])
     ctx.chart(charts.lorenz_chart(tables["lorenz"], gini, basis), tables["lorenz"], "Lorenz curve",
               extra=[f"Gini coefficient: {gini:.4f}"])
 

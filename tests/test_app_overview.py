@@ -190,6 +190,14 @@ def test_bad_parameters_warn_and_fall_back(seeded_sqlite, open_page, script, par
     assert query(at) == {} and at.metric
 
 
+@pytest.mark.parametrize("script", [_overview, _rich_poor], ids=["overview", "rich-poor"])
+def test_chips_without_a_spec_on_the_basis_are_said_to_be_left_out(seeded_sqlite, open_page, script):
+    at = ok(open_page(seeded_sqlite, script, basis="price"))
+    note = next(c.value for c in at.caption if "no spec on the price basis" in c.value)
+    assert int(note.split()[0].replace(",", "")) > 0 and "excluded from these totals" in note
+    assert "H100e (price basis)" in frame_with(at, "Group" if script is _rich_poor else "Organisation page").columns
+
+
 # --- empty store and hostile names -----------------------------------------------------------------
 
 @pytest.mark.parametrize("script", [_overview, _rich_poor], ids=["overview", "rich-poor"])

@@ -1,4 +1,5 @@
-"""KPI tiles drawn from a view's table (rows: Measure, Value[, Low, High, Meaning]).
+"""KPI tiles drawn from a view's table (rows: Measure, Value[, Low, High, Meaning]), and the
+note that goes under figures some chips could not be priced in.
 
 The table is recorded in ``ctx.shown`` like any chart's or table's, so a snapshot or
 export holds exactly the figures the tiles show. A measure ending in "(%)" shows as a
@@ -42,3 +43,11 @@ def tiles(ctx, frame: pd.DataFrame, view: str) -> None:
     for column, (_, row) in zip(st.columns(len(frame)), frame.iterrows()):
         measure = str(row["Measure"])
         column.metric(measure, formatted(measure, row["Value"]), help=_help(measure, row), border=True)
+
+
+def unknown_spec_note(ctx) -> None:
+    """Say how many chip figures the totals leave out for lack of a spec on the chosen basis."""
+    unknown = ctx.fleet().excluded_unknown_spec
+    if unknown:
+        st.caption(f"{unknown:,} chip figures have no spec on the {ctx.filters.basis.value} basis: unknown, "
+                   "and excluded from these totals.")

@@ -8,7 +8,7 @@ import streamlit as st
 from fleet import charts_overview as charts
 from fleet.chips import BASIS_LABEL
 from fleet.ui.page import page
-from fleet.ui.tiles import tiles
+from fleet.ui.tiles import tiles, unknown_spec_note
 from fleet.views.overview import PARAMS, h100e_column
 from fleet.vocab import GPU_RICH_H100E
 
@@ -52,9 +52,6 @@ def render() -> None:
         tiles(ctx, tables["kpis"], "Key figures")
         st.caption(f"GPU-rich: at or above {GPU_RICH_H100E:,} H100e, the article's line (move it on the "
                    "GPU-rich vs GPU-poor page). Tracked H100e include clusters whose owner is not named.")
-        unknown = ctx.fleet().excluded_unknown_spec
-        if unknown:
-            st.caption(f"{unknown:,} chip figures have no spec on the {f.basis.value} basis: unknown, and "
-                       "excluded from these totals.")
+        unknown_spec_note(ctx)
         top_chart(ctx, tables["top"])
         leaderboard(ctx, board)

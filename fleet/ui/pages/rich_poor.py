@@ -10,7 +10,7 @@ import streamlit as st
 from fleet import charts_overview as charts
 from fleet.chips import BASIS_LABEL
 from fleet.ui.page import page
-from fleet.ui.tiles import tiles
+from fleet.ui.tiles import tiles, unknown_spec_note
 from fleet.views.overview import h100e_column, short_number
 from fleet.views.rich_poor import BINS_PER_DECADE, PARAMS, THRESHOLDS
 from fleet.vocab import GPU_RICH_H100E
@@ -63,6 +63,7 @@ def render() -> None:
                     "the as-of date; on an empty store, run `python -m fleet seed` to load the seed data.")
             return
         tiles(ctx, tables["summary"], "Split at the threshold")
+        unknown_spec_note(ctx)
         ctx.table(tables["split"], "GPU-rich vs GPU-poor", extra=[f"threshold: {threshold} H100e"],
                   column_config={c: st.column_config.NumberColumn(format="localized")
                                  for c in tables["split"].columns if c.startswith("H100e")})

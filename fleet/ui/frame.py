@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav
 from fleet.ui.pages import (
-    audit_page, claims, edit_page, import_page, overview, projections, scrape_runs, scrapers_page,
+    audit_page, claims, edit_page, import_page, overview, projections, rich_poor, scrape_runs, scrapers_page,
 )
 
 log = logging.getLogger("fleet.ui")
@@ -32,6 +32,7 @@ def pages() -> dict[str, list]:
     return {
         "Explore": [
             st.Page(overview.render, title="Overview", icon="🏆", url_path="overview", default=True),
+            st.Page(rich_poor.render, title="GPU-rich vs GPU-poor", icon="📊", url_path="rich-poor"),
             st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
             st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
         ],

@@ -9,6 +9,7 @@ a name was not found, so the CLI and the page report it alike.
 from __future__ import annotations
 
 from typing import Any, Mapping
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -28,6 +29,11 @@ def _org_text(text: str) -> str:
 
 
 PARAMS = (Param("org", _org_text, str, "", "Organisation (empty: the largest)"),)
+
+
+def page_url(name: str) -> str:
+    """The link to an organisation's page (a LinkColumn shows it as the name)."""
+    return f"/organisation?org={quote(str(name))}"
 
 
 def h100e_col(basis: str, which: str = "") -> str:

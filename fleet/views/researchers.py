@@ -14,7 +14,7 @@ import pandas as pd
 from fleet.analytics import breakdown
 from fleet.view_state import Filters, Param, choice
 from fleet.views.base import Store, register
-from fleet.views.organisation import h100e_col
+from fleet.views.organisation import h100e_col, page_url
 from fleet.vocab import GPU_RICH_H100E, OrgKind
 
 PARAMS = (Param("per", choice(breakdown.HEADCOUNT_CHOICES), str, "staff", "Headcount counted"),)
@@ -27,7 +27,7 @@ def ranked(store: Store, filters: Filters, per: str) -> tuple[pd.DataFrame, pd.D
     rows = breakdown.per_staff(totals, chosen, GPU_RICH_H100E)
     b = filters.basis.value
     table = pd.DataFrame({
-        "Rank": rows["rank"], "Organisation": rows["name"],
+        "Rank": rows["rank"], "Organisation": rows["name"], "Organisation page": rows["name"].map(page_url),
         f"H100e per head ({b} basis)": rows["per_head"].round(2),
         h100e_col(b): rows["h100e"].round(0), "Headcount": rows["headcount"],
         "Headcount kind": rows["kind"], "Headcount date": pd.to_datetime(rows["valid_on"]).dt.date,
@@ -38,7 +38,8 @@ def ranked(store: Store, filters: Filters, per: str) -> tuple[pd.DataFrame, pd.D
         "Headcount source": rows["source_url"], "Group": rows["group"],
     })
     missing = totals.loc[~totals["holder_id"].isin(rows["holder_id"])]
-    without = pd.DataFrame({"Organisation": missing["name"], h100e_col(b): missing["h100e"].round(0)})
+    without = pd.DataFrame({"Organisation": missing["name"], "Organisation page": missing["name"].map(page_url),
+                            h100e_col(b): missing["h100e"].round(0)})
     return table, without.reset_index(drop=True)
 
 

@@ -4,7 +4,7 @@ combines, and its headcounts and model runs."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import re
 
 import streamlit as st
 
@@ -21,8 +21,9 @@ RULE = ("**How the figure combines.** For each chip at the as-of date: (a) the l
         "range; superseded and retracted estimates never count (they are listed below, not hidden).")
 
 
-def org_link(name: str) -> str:
-    return f"/organisation?org={quote(name)}"
+def literal(text: str) -> str:
+    """User text for a markdown-rendering element: every markdown/HTML character backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$:])", r"\\\1", text)
 
 
 def choose(ctx) -> None:
@@ -34,7 +35,8 @@ def choose(ctx) -> None:
     if wanted and wanted not in names:
         found = resolve_organisation(orgs, wanted)
         if found is None:
-            st.warning(f"Unknown organisation {wanted!r} (parameter org); showing the largest organisation.",
+            st.warning(f"Unknown organisation {literal(repr(wanted))} (parameter org); showing the largest "
+                       "organisation.",
                        icon="⚠️")
             st.session_state[key] = ""
         else:
@@ -46,7 +48,7 @@ def choose(ctx) -> None:
 def header(ctx, subject) -> None:
     row = subject.iloc[0]
     b = ctx.filters.basis.value
-    st.subheader(str(row["Organisation"]), anchor=False)
+    st.subheader(literal(str(row["Organisation"])), anchor=False)
     details = [row["Kind"], row["Country"]] + ([f"part of {row['Parent']}"] if row["Parent"] else [])
     st.text(" · ".join(str(d) for d in details) + (f"\nalso known as: {row['Aliases']}" if row["Aliases"] else ""))
     cols = st.columns(3)
@@ -85,7 +87,7 @@ def render() -> None:
             return
         subject = tables["organisation"]
         if subject["Notice"].iloc[0]:
-            st.warning(subject["Notice"].iloc[0], icon="⚠️")
+            st.warning(literal(subject["Notice"].iloc[0]), icon="⚠️")
         header(ctx, subject)
         name, b = str(subject["Organisation"].iloc[0]), ctx.filters.basis.value
         history = tables["history"]
@@ -107,12 +109,12 @@ def render() -> None:
 def people(ctx, tables, name: str) -> None:
     st.subheader("Headcount and model runs", anchor=False)
     if tables["headcounts"].empty:
-        st.caption(f"No headcount of {name} in the store.")
+        st.caption(f"No headcount of {literal(name)} in the store.")
     else:
         ctx.table(tables["headcounts"], f"{name} headcounts", column_config={
             "Source": st.column_config.LinkColumn(display_text="source")})
     if tables["model_runs"].empty:
-        st.caption(f"No model runs of {name} in the store.")
+        st.caption(f"No model runs of {literal(name)} in the store.")
     else:
         ctx.table(tables["model_runs"], f"{name} model runs", column_config={
             "Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e"),

@@ -228,3 +228,26 @@ def test_combined_totals_report_fleet_scope_and_cluster_sum(fleet, clusters, who
                      "fleet_h100e": whole, "clusters_h100e": None, "org_wide": True})
     got = breakdown.combined_totals(pd.DataFrame(rows))
     np.testing.assert_equal((got["fleet"], got["clusters"]), expected)
+
+
+COMBINED = [
+    ("fleet and clusters, no organisation-wide figure",
+     [est(1, "2024-01-01", 100), est(2, "2024-01-01", 60, scope="cluster", cluster="a"),
+      est(3, "2024-01-01", 70, scope="cluster", cluster="b")], {"NVIDIA H100 SXM5 80GB": (100, 130, 130, "clusters")}),
+    ("an organisation-wide figure shows in full under (a)",
+     [est(1, "2024-01-01", 100), est(2, "2024-01-01", h100e=500)],
+     {"NVIDIA H100 SXM5 80GB": (100, None, 100, "fleet"),
+      "H100e (organisation-wide figure, chips not specified)": (500, None, 400, "organisation-wide")}),
+]
+
+
+@pytest.mark.parametrize("rows, expected", [c[1:] for c in COMBINED], ids=[c[0] for c in COMBINED])
+def test_combined_figure_shows_both_parts(rows, expected):
+    from fleet.analytics.combine import CombineOptions, combine
+    from fleet.analytics.fleet import h100e_by_chip
+
+    by_chip = h100e_by_chip(combine(frame(*rows), CombineOptions(as_of=date(2024, 6, 1))), CATALOG, "8bit")
+    out = breakdown.combined_figure(by_chip, 1).set_index("chip")
+    got = {chip: (r["fleet_h100e"], None if pd.isna(r["clusters_h100e"]) else r["clusters_h100e"], r["h100e"],
+                  r["counted_from"].split(" figure")[0]) for chip, r in out.iterrows()}
+    assert got == expected

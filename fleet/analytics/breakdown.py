@@ -215,7 +215,8 @@ def estimates_table(history: pd.DataFrame, chips: pd.DataFrame, organisations: p
 
 def combined_figure(by_chip: pd.DataFrame, holder_id: int) -> pd.DataFrame:
     """Per chip: (a) the fleet-scope figure, (b) the cluster sum, and the larger one counted, in H100e."""
-    mine = by_chip.loc[by_chip["holder_id"] == holder_id]
+    mine = by_chip.loc[by_chip["holder_id"] == holder_id].reindex(
+        columns=[*by_chip.columns.drop("whole_qty", errors="ignore"), "whole_qty"])
     factor = mine["factor"]
     out = pd.DataFrame({
         "chip": mine["chip"], "spec_known": mine["spec_known"],

@@ -25,7 +25,8 @@ CATALOG = pd.concat([CHIPS.assign(vendor="NVIDIA", release_date=None, memory_gb=
                          {"id": NO_SPEC, "name": "Mystery chip", "vendor": "Acme", "family": "Other"},
                      ])], ignore_index=True)
 ORGS = pd.DataFrame({"id": [1, 2, 3], "name": ["Meta", "xAI", "Mistral AI"], "kind": ["lab"] * 3,
-                     "country": ["USA", "USA", "FRA"], "parent_id": [None] * 3, "aliases": ["Facebook|FAIR", "X.AI", ""]})
+                     "country": ["USA", "USA", "FRA"], "parent_id": [None] * 3,
+                     "aliases": ["Facebook|FAIR", "X.AI", ""]})
 
 
 # --- nearest headcount ----------------------------------------------------------------------------

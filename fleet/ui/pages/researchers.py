@@ -39,9 +39,10 @@ def render() -> None:
                 "Headcount source": st.column_config.LinkColumn(display_text="source"),
                 "Organisation page": st.column_config.LinkColumn(display_text="open")})
         if len(without):
-            st.caption(f"{len(without)} organisation(s) with H100e have no headcount ({PER_LABEL[ctx.value('per')]}) in the "
-                       "store" + (" (labs renting from clouds appear with the sidebar's “Count leased/rented "
-                                  "capacity under: user”)." if f.attribute_to == "owner" else "."))
+            per = PER_LABEL[ctx.value("per")]
+            hint = (" (labs renting from clouds appear with the sidebar's “Count leased/rented capacity under: "
+                    "user”)." if f.attribute_to == "owner" else ".")
+            st.caption(f"{len(without)} organisation(s) with H100e have no headcount ({per}) in the store{hint}")
             with st.expander("Organisations without a headcount"):
                 ctx.table(without, "Organisations without a headcount", column_config={
                     "Organisation page": st.column_config.LinkColumn(display_text="open")})

@@ -16,6 +16,7 @@ from fleet.ui import editor, nav
 from fleet.ui.pages import (
     audit_page, claims, edit_page, import_page, overview, projections, rich_poor, scrape_runs, scrapers_page,
 )
+from fleet.ui.pages import chips_page, countries, organisation, researchers
 
 log = logging.getLogger("fleet.ui")
 
@@ -33,6 +34,10 @@ def pages() -> dict[str, list]:
         "Explore": [
             st.Page(overview.render, title="Overview", icon="🏆", url_path="overview", default=True),
             st.Page(rich_poor.render, title="GPU-rich vs GPU-poor", icon="📊", url_path="rich-poor"),
+            st.Page(organisation.render, title="Organisation", icon="🏢", url_path="organisation"),
+            st.Page(chips_page.render, title="Chips", icon="🔲", url_path="chips"),
+            st.Page(researchers.render, title="Compute per researcher", icon="🧑‍🔬", url_path="researchers"),
+            st.Page(countries.render, title="Countries", icon="🌍", url_path="countries"),
             st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
             st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
         ],

@@ -120,5 +120,9 @@ def choropleth(table: pd.DataFrame, title: str) -> go.Figure:
         hovertemplate="%{text}<br>%{customdata:,.0f} H100e<extra></extra>",
         colorbar={"title": safe(value), "tickvals": ticks, "ticktext": [f"{10 ** t:,.0f}" for t in ticks]}))
     layout(fig, title, height=480)
-    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth")
+    # Explicit centre and extent: the outlines are served locally (static/topojson) and plotly's
+    # defaults for them centre the map on the Pacific.
+    fig.update_geos(showframe=False, showcoastlines=False, projection_type="natural earth",
+                    projection_rotation={"lon": 0, "lat": 0}, lonaxis_range=[-180, 180], lataxis_range=[-58, 84],
+                    showland=True, landcolor="#eeeeee", showcountries=True, countrycolor="#ffffff")
     return fig

@@ -20,6 +20,10 @@ LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch A
            "sources linked on each estimate")
 
 
+# Geo charts read their outlines from our own server (static/topojson), not plotly's CDN.
+TOPOJSON_URL = "/app/static/topojson/"
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "view"
 
@@ -45,7 +49,8 @@ def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = N
 
 def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
     """A plotly chart (PNG via its modebar) and the CSV of exactly ``table``, the data it draws."""
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"}}
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"},
+              "topojsonURL": TOPOJSON_URL}
     st.plotly_chart(fig, config=config, key=f"chart.{slug(view)}")
     download(ctx, table, view, extra=extra)
 

@@ -20,7 +20,7 @@ from fleet.db import data_version as store_version
 from fleet.db import make_engine, read_session
 from fleet.view_state import Filters
 from fleet.views import build_view, load_all
-from fleet.views.base import compute_fleet
+from fleet.views.base import compute_fleet, compute_series, series_options
 
 TTL = "1h"
 
@@ -108,6 +108,9 @@ class CachedStore:
     def fleet(self, filters: Filters) -> FleetState:
         return fleet_state(self.data_version, filters)
 
+    def series(self, filters: Filters) -> pd.DataFrame:
+        return projection_series(self.data_version, filters, "bf16")
+
     def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame:
         return estimate_history(self.data_version, organisation_id, known_at)
 
@@ -128,21 +131,13 @@ def model_runs(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
 
 
 def _series_options(filters: Filters, fmt: str):
-    from fleet.analytics.compute_series import SeriesOptions
-
-    return SeriesOptions(basis=filters.basis, fmt=fmt, include_planned=filters.include_planned,
-                         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
-                         kinds=filters.kinds, countries=filters.countries)
+    return series_options(filters, fmt=fmt)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner="Computing fleets over time…")
 def projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
     """Every holder at quarter ends up to the as-of date (FLOP/s in ``fmt``, H100e on the basis)."""
-    from fleet.analytics.forecast import all_holders_series
-
-    return all_holders_series(estimates(data_version, filters.known_at), chips(data_version),
-                              organisations(data_version), as_of=filters.as_of,
-                              options=_series_options(filters, fmt))
+    return compute_series(CachedStore(data_version), filters, fmt)
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Projecting…")

@@ -17,7 +17,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from fleet import queries
+from fleet.analytics.compute_series import SeriesOptions
 from fleet.analytics.fleet import FleetState, fleet_state
+from fleet.analytics.forecast import all_holders_series
+from fleet.chips import FlopFormat
 from fleet.db import read_session
 from fleet.view_state import SHARED, Filters, Param
 
@@ -29,6 +32,21 @@ class Store(Protocol):
     def headcounts(self, known_at: datetime | None) -> pd.DataFrame: ...
     def model_runs(self, known_at: datetime | None) -> pd.DataFrame: ...
     def fleet(self, filters: Filters) -> FleetState: ...
+    def series(self, filters: Filters) -> pd.DataFrame: ...
+
+
+def series_options(filters: Filters, holders: tuple[int, ...] = (), fmt: FlopFormat | str = FlopFormat.BF16
+                   ) -> SeriesOptions:
+    """The shared controls as options of a series over time (``fleet.analytics.compute_series``)."""
+    return SeriesOptions(basis=filters.basis, fmt=FlopFormat(fmt), include_planned=filters.include_planned,
+                         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
+                         kinds=filters.kinds, countries=filters.countries, holders=holders)
+
+
+def compute_series(store: Store, filters: Filters, fmt: FlopFormat | str = FlopFormat.BF16) -> pd.DataFrame:
+    """Every holder at quarter ends up to the as-of date (and at it): the one series the pages share."""
+    return all_holders_series(store.estimates(filters.known_at), store.chips(), store.organisations(),
+                              as_of=filters.as_of, options=series_options(filters, fmt=fmt))
     def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame: ...
 
 
@@ -74,6 +92,9 @@ class SessionStore:
 
     def fleet(self, filters: Filters) -> FleetState:
         return self._once(("fleet", filters), lambda: compute_fleet(self, filters))
+
+    def series(self, filters: Filters) -> pd.DataFrame:
+        return self._once(("series", filters), lambda: compute_series(self, filters))
 
     def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame:
         return self._once(("history", organisation_id, known_at), lambda: self._read(

@@ -14,8 +14,8 @@ import pandas as pd
 from fleet.analytics import breakdown
 from fleet.analytics.compute_series import chip_series, series_dates
 from fleet.view_state import Filters, Param, choice
-from fleet.views.base import Store, register
-from fleet.views.organisation import h100e_col, series_options
+from fleet.views.base import Store, register, series_options
+from fleet.views.organisation import h100e_col
 
 SHOW = ("share", "h100e")
 PARAMS = (Param("show", choice(SHOW), str, "share", "Over time, show"),)

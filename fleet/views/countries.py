@@ -12,10 +12,10 @@ from typing import Any, Mapping
 import pandas as pd
 
 from fleet.analytics import breakdown
-from fleet.analytics.compute_series import fleet_series, series_dates, totals
+from fleet.analytics.compute_series import totals
 from fleet.view_state import Filters, Param, choice
 from fleet.views.base import Store, register
-from fleet.views.organisation import h100e_col, series_options
+from fleet.views.organisation import h100e_col
 
 TRENDS = ("area", "lines", "share")
 PARAMS = (Param("trend", choice(TRENDS), str, "area", "Regions over time as"),)
@@ -32,9 +32,8 @@ def by_country(store: Store, filters: Filters) -> pd.DataFrame:
 
 
 def by_region(store: Store, filters: Filters) -> pd.DataFrame:
-    estimates, orgs = store.estimates(filters.known_at), store.organisations()
-    series = fleet_series(estimates, store.chips(), orgs, series_dates(estimates, filters.as_of),
-                          series_options(filters))
+    orgs = store.organisations()
+    series = store.series(filters)
     rows = totals(series, breakdown.region_map(orgs))
     b = filters.basis.value
     rows["share"] = 100 * rows["h100e"] / rows.groupby("date")["h100e"].transform("sum")

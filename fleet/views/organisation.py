@@ -14,10 +14,10 @@ from urllib.parse import quote
 import pandas as pd
 
 from fleet.analytics import breakdown
-from fleet.analytics.compute_series import SeriesOptions, chip_series, relevant_estimates, series_dates
+from fleet.analytics.compute_series import chip_series, relevant_estimates, series_dates
 from fleet.countries import country_name
 from fleet.view_state import Filters, Param
-from fleet.views.base import Store, register
+from fleet.views.base import Store, register, series_options
 from fleet.vocab import OrgKind
 
 
@@ -59,12 +59,6 @@ def pick(store: Store, filters: Filters, text: str) -> tuple[int | None, str]:
     if not text:
         return fallback, ""
     return fallback, f"Unknown organisation {text!r}; showing the largest organisation instead."
-
-
-def series_options(filters: Filters, holders: tuple[int, ...] = ()) -> SeriesOptions:
-    return SeriesOptions(basis=filters.basis, include_planned=filters.include_planned,
-                         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
-                         kinds=filters.kinds, countries=filters.countries, holders=holders)
 
 
 def timeline(store: Store, filters: Filters, holder_id: int) -> pd.DataFrame:

@@ -16,7 +16,6 @@ from typing import Any, Mapping
 import pandas as pd
 
 from fleet.analytics import distribution as dist
-from fleet.analytics.compute_series import SeriesOptions, fleet_series, series_dates
 from fleet.view_state import Filters, Param
 from fleet.views.base import Store, register
 from fleet.views.overview import KPI_COLUMNS, h100e_column, holders, short_number
@@ -85,17 +84,10 @@ def lorenz_table(frame: pd.DataFrame, basis: str) -> pd.DataFrame:
     })
 
 
-def series_options(filters: Filters) -> SeriesOptions:
-    return SeriesOptions(basis=filters.basis, include_planned=filters.include_planned,
-                         min_certainty=filters.min_certainty, attribute_to=filters.attribute_to,
-                         kinds=filters.kinds, countries=filters.countries)
-
-
 def over_time(store: Store, filters: Filters, threshold: float) -> pd.DataFrame:
     """The split at each quarter end (and the as-of date), from the same combining rule."""
-    estimates, organisations = store.estimates(filters.known_at), store.organisations()
-    dates = series_dates(estimates, filters.as_of)
-    series = fleet_series(estimates, store.chips(), organisations, dates, series_options(filters))
+    organisations = store.organisations()
+    series = store.series(filters)
     kinds = organisations.set_index("id")["kind"]
     series = series.assign(unattributed=series["holder_id"].map(kinds).eq(OrgKind.UNATTRIBUTED))
     out = dist.split_over_time(series, threshold)

@@ -31,6 +31,8 @@ def test_overview_lists_seeded_organisations_with_h100e_and_sources(seeded_url, 
     assert table["H100e (8bit basis)"].is_monotonic_decreasing
     assert table["Latest source"].str.startswith("http").all()
     assert any("Epoch AI" in c.value for c in at.caption)
+    rule = [e for e in at.sidebar.expander if e.label == "How estimates combine"]
+    assert rule and "clusters are a lower bound of a fleet" in rule[0].markdown[0].value
 
 
 def test_an_unmigrated_database_gets_a_friendly_message_not_a_trace(tmp_path, app_on):

@@ -33,6 +33,14 @@ import pandas as pd
 
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
 
+# The rule in a paragraph (markdown), as the app shows it on every page and each organisation's page.
+RULE_SUMMARY = (
+    "For each chip at the as-of date: (a) the latest whole-fleet estimate on "
+    "or before that date, and (b) the sum of the latest estimate of each of its clusters operational by "
+    "then. The larger counts, since clusters are a lower bound of a fleet. An organisation-wide figure given "
+    "only in H100e adds whatever it exceeds the chip figures by. Same-date conflicting estimates become a "
+    "range; superseded and retracted estimates never count (an organisation's page lists them, not hidden).")
+
 H100E_ONLY = -1  # chip_key of cluster estimates that give H100-equivalents but no chip
 WHOLE = -2  # chip_key of the organisation-wide H100e remainder (see fleet.analytics.fleet)
 KEYS = ["holder_id", "chip_key"]

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from fleet.analytics.combine import RULE_SUMMARY
 from fleet.chips import BASIS_LABEL, Basis
 from fleet.countries import country_name
 from fleet.ui.state import UrlState
@@ -38,4 +39,6 @@ def render(state: UrlState, organisations: pd.DataFrame) -> Filters:
                   format_func=lambda c: Certainty(c).value)
     bar.radio("Count leased/rented capacity under its", ["owner", "user"], key=state.key("attribute"),
               horizontal=True, help="Owner by default, so nothing is counted twice.")
+    with bar.expander("How estimates combine"):
+        st.markdown(RULE_SUMMARY)
     return Filters.from_values(state.values())

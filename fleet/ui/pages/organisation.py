@@ -12,13 +12,10 @@ from fleet import charts_detail as charts
 from fleet.analytics.breakdown import resolve_organisation
 from fleet.chips import BASIS_LABEL
 from fleet.ui.page import page
+from fleet.analytics.combine import RULE_SUMMARY
 from fleet.views.organisation import PARAMS, h100e_col
 
-RULE = ("**How the figure combines.** For each chip at the as-of date: (a) the latest whole-fleet estimate on "
-        "or before that date, and (b) the sum of the latest estimate of each of its clusters operational by "
-        "then. The larger counts, since clusters are a lower bound of a fleet. An organisation-wide figure given "
-        "only in H100e adds whatever it exceeds the chip figures by. Same-date conflicting estimates become a "
-        "range; superseded and retracted estimates never count (they are listed below, not hidden).")
+RULE = "**How the figure combines.** " + RULE_SUMMARY
 
 
 def literal(text: str) -> str:

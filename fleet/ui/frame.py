@@ -12,7 +12,7 @@ import logging
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui import editor, nav
+from fleet.ui import editor, nav, snapshot_ui
 from fleet.ui.pages import (
     audit_page, claims, edit_page, import_page, overview, projections, scrape_runs, scrapers_page,
 )
@@ -57,7 +57,8 @@ def run() -> None:
     navigation = st.navigation(listed)
     try:
         editor.sidebar_status()
-        navigation.run()
+        if snapshot_ui.route(navigation):  # ?snapshot=ID: its page, or the friendly "not available"
+            navigation.run()
     except (OperationalError, ProgrammingError):
         log.exception("database error while rendering %s", navigation.title)
         st.error("The database is not ready (not migrated, or unreachable). "

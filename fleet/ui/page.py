@@ -17,9 +17,11 @@ from typing import Any, Iterator, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from fleet.analytics.fleet import FleetState
-from fleet.ui import cached, sidebar, widgets
+from fleet.models import Snapshot
+from fleet.ui import cached, sidebar, snapshot_ui, widgets
 from fleet.ui.state import UrlState, show_warnings
 from fleet.view_state import Filters, Param
 
@@ -30,6 +32,7 @@ class PageContext:
     filters: Filters
     version: tuple
     shown: dict[str, pd.DataFrame] = field(default_factory=dict)  # view name -> the table put on screen
+    snapshot: Snapshot | None = None  # the open snapshot link, if the page shows one
 
     def value(self, name: str) -> Any:
         return self.state.values()[name]
@@ -70,10 +73,18 @@ class PageContext:
 
 @contextmanager
 def page(page_id: str, params: Sequence[Param] = ()) -> Iterator[PageContext]:
+    """Every page's frame. With ``?snapshot=ID`` the widgets hold the snapshot's frozen view
+    state and the URL is left alone; otherwise the page gets the Share snapshot button."""
     state = UrlState(page_id, params)
-    warnings = state.load()
+    snapshot = snapshot_ui.enter(state)
+    warnings = [] if snapshot is not None else state.load()
     version = cached.version()
+    top = st.container()  # filled after the page ran: the banner and hash check need what it showed
     filters = sidebar.render(state, cached.organisations(version))
     show_warnings(warnings)
-    yield PageContext(state=state, filters=filters, version=version)
-    state.sync_url()
+    ctx = PageContext(state=state, filters=filters, version=version, snapshot=snapshot)
+    yield ctx
+    with top:
+        snapshot_ui.header(ctx, snapshot)
+    if snapshot is None:
+        state.sync_url()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav, snapshot_ui
 from fleet.ui.pages import (
-    audit_page, claims, edit_page, import_page, overview, projections, scrape_runs, scrapers_page,
+    audit_page, claims, edit_page, import_page, overview, projections, scrape_runs, scrapers_page, snapshots_page,
 )
 
 log = logging.getLogger("fleet.ui")
@@ -41,6 +41,7 @@ def pages() -> dict[str, list]:
             st.Page(audit_page.render, title="Audit log", icon="📜", url_path="audit"),
             st.Page(scrapers_page.render, title="Scrapers", icon="🕸️", url_path="scrapers"),
             st.Page(scrape_runs.render, title="Scrape runs", icon="🧾", url_path="scrapes"),
+            st.Page(snapshots_page.render, title="Snapshots", icon="📌", url_path="snapshots"),
             st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
         ],
     }

@@ -22,7 +22,7 @@ from fleet.models import Snapshot
 from fleet.snapshot_files import bundle_of, estimate_changes, moved
 from fleet.snapshots import (
     MISMATCH, UNAVAILABLE, Opened, SnapshotError, SnapshotUnavailable, content_hash, create, link, live_state,
-    prepare, resolve, thaw, view_state,
+    open_view, prepare, resolve, thaw, view_state,
 )
 from fleet.ui import cached, editor, nav
 from fleet.ui.state import UrlState
@@ -137,12 +137,12 @@ def base_url() -> str:
 
 
 def check(ctx, snapshot: Snapshot) -> Opened:
-    """Recompute the content hash from what this run built (the page's view, or what it showed)."""
-    values = thaw(view_state(snapshot), [p for p, _ in ctx.state.scoped])
+    """Recompute the content hash: from the page's data view (``open_view`` over this run's cached
+    frames, the same function the benchmark times), or from the tables the page showed."""
     if snapshot.hash_basis == "view" and snapshot.page_id in VIEWS:
-        tables = cached.view(ctx.version, snapshot.page_id, values)
-    else:
-        tables = dict(ctx.shown)
+        return open_view(cached.CachedStore(ctx.version), snapshot)
+    values = thaw(view_state(snapshot), [p for p, _ in ctx.state.scoped])
+    tables = dict(ctx.shown)
     return Opened(snapshot, values, tables, content_hash(tables) == snapshot.data_hash)
 
 

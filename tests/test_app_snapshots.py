@@ -161,3 +161,39 @@ def test_the_snapshots_page_lists_and_deletes_for_editors_only(app):
     assert not at.exception and any("deleted" in s.value for s in at.success)
     with pytest.raises(SnapshotUnavailable):
         resolve(app, row.id)
+
+
+@pytest.mark.parametrize("token", ["nope", None])
+def test_a_page_rendered_on_its_own_handles_the_link_too(app, token):
+    """Without the frame (AppTest of one page): a bad link still gets the friendly page, a good one the banner."""
+    token = token or create(app, "overview", {}, created_by="solo").id
+    at = AppTest.from_string("from fleet.ui.pages import overview\noverview.render()", default_timeout=60)
+    at.query_params["snapshot"] = token
+    at.run()
+    assert not at.exception
+    if token == "nope":
+        assert [t.value for t in at.title] == ["Snapshot not available"] and not at.dataframe
+    else:
+        assert "by solo" in banner(at) and at.dataframe
+
+
+def test_the_banner_links_to_the_live_view_without_the_cut_off(app):
+    row = create(app, "overview", {"basis": Basis.POWER}, created_by="tester")
+    at = open_app(row.id)
+    links = [e for e in at.get("page_link")]
+    live = [e for e in links if "View live" in e.proto.label]
+    assert live, [e.proto.label for e in links]
+    assert "basis=power" in live[0].proto.query_string and "known_at" not in live[0].proto.query_string
+
+
+def test_following_the_live_link_drops_the_cut_off(app):
+    row = create(app, "overview", {"basis": Basis.BF16}, created_by="tester")
+    change_everything(app)
+    at = open_app(row.id)
+    frozen = at.dataframe[0].value
+    del at.query_params["snapshot"]
+    at.query_params["basis"] = "bf16"  # what "View live →" carries: the view state minus known_at
+    at.run()
+    assert not at.exception and not banner(at)
+    assert at.session_state["v.known_at"] is None
+    assert not at.dataframe[0].value.equals(frozen) and "xAI" in set(at.dataframe[0].value["Organisation"])

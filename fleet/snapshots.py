@@ -35,6 +35,7 @@ from fleet.views import VIEWS, SessionStore, Store, build_view, load_all
 
 TOKEN_BYTES = 24  # 192 bits of randomness; 32 URL-safe characters
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+TODAY_KEY = "_today"
 MAX_TITLE = 200
 MAX_NOTE = 2000
 UNAVAILABLE = ("This snapshot is no longer available. It may have expired or been removed, or the link may be "
@@ -98,8 +99,12 @@ def freeze(values: Mapping[str, Any], params: Sequence[Param], high_water: datet
     known_at = values.get("known_at")
     if known_at is not None and known_at < cutoff:
         cutoff = known_at
-    frozen = {**values, "as_of": values.get("as_of") or today or date.today(), "known_at": cutoff}
-    return encode(frozen, params), cutoff
+    today = today or date.today()
+    frozen = {**values, "as_of": values.get("as_of") or today, "known_at": cutoff}
+    # The day the page was evaluated on (a claim's "pending" depends on it): today, or the day
+    # the view time-travelled to. Not a URL parameter, so the live link leaves it out.
+    evaluated = today if known_at is None else known_at.date()
+    return {**encode(frozen, params), TODAY_KEY: evaluated.isoformat()}, cutoff
 
 
 def thaw(view_state: Mapping[str, str], params: Sequence[Param]) -> dict[str, Any]:
@@ -194,7 +199,13 @@ def values_of(snapshot: Snapshot, params: Sequence[Param] | None = None) -> dict
 
 def live_state(snapshot: Snapshot) -> dict[str, str]:
     """The live view's URL parameters: the snapshot's, minus the cut-off."""
-    return {k: v for k, v in view_state(snapshot).items() if k != "known_at"}
+    return {k: v for k, v in view_state(snapshot).items() if k not in ("known_at", TODAY_KEY)}
+
+
+def evaluated_on(snapshot: Snapshot) -> date:
+    """The "today" the page was drawn with (older rows without it: the cut-off's day)."""
+    text = view_state(snapshot).get(TODAY_KEY)
+    return date.fromisoformat(text) if text else snapshot.cutoff.date()
 
 
 @dataclass(frozen=True)

@@ -196,3 +196,15 @@ def test_the_bundle_holds_each_table_and_the_provenance_json(seeded_engine):
     assert meta["link"].endswith(row.id) and meta["note"] == "for the report" and meta["cutoff"]
     assert "known_at" in meta["view_state"] and "known_at" not in meta["live_view_state"]
     assert csv.startswith("# view: Overview: leaderboard")
+
+
+def test_the_evaluation_day_is_frozen_with_the_view(seeded_engine):
+    """A store last written days ago: the cut-off is then, but the page was evaluated today."""
+    from fleet.snapshots import evaluated_on
+
+    long_ago = now_utc() - timedelta(days=3)
+    live = create(seeded_engine, "overview", {}, created_by="t", high_water=long_ago)
+    assert live.cutoff == long_ago and evaluated_on(live) == date.today()
+    assert "_today" not in live_state(live)
+    travelled = create(seeded_engine, "overview", {"known_at": long_ago - timedelta(days=30)}, created_by="t")
+    assert evaluated_on(travelled) == (long_ago - timedelta(days=30)).date()

@@ -13,6 +13,7 @@ so a snapshot can pin the data a page shows by pinning ``ctx``.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
@@ -22,6 +23,7 @@ import streamlit as st
 
 from fleet.analytics.fleet import FleetState
 from fleet.models import Snapshot
+from fleet.snapshots import evaluated_on
 from fleet.ui import cached, sidebar, snapshot_ui, widgets
 from fleet.ui.state import UrlState, show_warnings
 from fleet.view_state import Filters, Param
@@ -55,6 +57,13 @@ class PageContext:
     def table(self, frame: pd.DataFrame, view: str, *, extra: list[str] | None = None, **kwargs) -> None:
         self.shown[view] = frame
         widgets.table(self, frame, view, extra=extra, **kwargs)
+
+    def today(self) -> date:
+        """The day "now" means on this page: today; the day a time-travelling view went to; in a
+        snapshot, the day frozen with it (so "pending" stays pending in the link)."""
+        if self.snapshot is not None:
+            return evaluated_on(self.snapshot)
+        return self.filters.known_at.date() if self.filters.known_at else date.today()
 
     def fleet(self, filters: Filters | None = None) -> FleetState:
         return cached.fleet_state(self.version, filters or self.filters)

@@ -5,9 +5,10 @@
         ctx.chart(fig, tables["top"], "Top 20")  # chart + CSV download of exactly that table
 
 On exit the URL is rewritten from the widgets' values (defaults left out), so every
-view is a link. Every page also gets snapshot links (``fleet.ui.snapshot_ui``): a Share
-snapshot button, and with ``?snapshot=ID`` the frozen view, its banner and hash check. Pages reach data only through ``ctx`` (``view``, ``fleet``, the frames),
-so a snapshot can pin the data a page shows by pinning ``ctx``.
+view is a link. Pages reach data only through ``ctx`` (``view``, ``fleet``, the frames),
+so a snapshot can pin the data a page shows by pinning ``ctx``: every page gets snapshot
+links (``fleet.ui.snapshot_ui``) -- a Share snapshot button, and with ``?snapshot=ID`` the
+frozen view, its banner and its hash check.
 """
 
 from __future__ import annotations

@@ -33,10 +33,16 @@ _OVERRIDES = {
 }
 
 # Regions the Countries page compares; everything else is "Rest of world".
-EUROPE = frozenset(
+# Europe = the 27 EU members + the United Kingdom + the four EFTA members (Iceland,
+# Liechtenstein, Norway, Switzerland).
+EU27 = frozenset(
     "AUT BEL BGR HRV CYP CZE DNK EST FIN FRA DEU GRC HUN IRL ITA LVA LTU LUX MLT NLD POL PRT ROU "
-    "SVK SVN ESP SWE GBR NOR CHE ISL".split()
+    "SVK SVN ESP SWE".split()
 )
+EFTA = frozenset({"ISL", "LIE", "NOR", "CHE"})
+EUROPE = EU27 | {"GBR"} | EFTA
+EUROPE_DEFINITION = ("Europe = the 27 EU member states + the United Kingdom + EFTA "
+                     "(Iceland, Liechtenstein, Norway, Switzerland)")
 
 
 class UnknownCountry(ValueError):

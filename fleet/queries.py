@@ -90,9 +90,14 @@ def organisations_frame(session: Session) -> pd.DataFrame:
     )
     frame = _frame(session, stmt)
     aliases = _frame(session, select(OrganisationAlias.organisation_id, OrganisationAlias.alias))
-    joined = aliases.groupby("organisation_id")["alias"].agg(lambda a: "|".join(sorted(a)))
-    frame["aliases"] = frame["id"].map(joined).fillna("")
+    frame["aliases"] = _joined_aliases(frame["id"], aliases["organisation_id"], aliases["alias"])
     return frame
+
+
+def _joined_aliases(ids: pd.Series, owner: pd.Series, alias: pd.Series) -> pd.Series:
+    """Each id's aliases, sorted and "|"-joined; "" where it has none (an object column either way)."""
+    joined = alias.groupby(owner).agg(lambda a: "|".join(sorted(a)))
+    return ids.map(joined).astype(object).where(ids.isin(joined.index), "")
 
 
 def chips_frame(session: Session) -> pd.DataFrame:
@@ -101,8 +106,7 @@ def chips_frame(session: Session) -> pd.DataFrame:
                   Chip.price_usd, Chip.source_url, Chip.note).order_by(Chip.name)
     frame = _frame(session, stmt)
     aliases = _frame(session, select(ChipAlias.chip_id, ChipAlias.alias))
-    joined = aliases.groupby("chip_id")["alias"].agg(lambda a: "|".join(sorted(a)))
-    frame["aliases"] = frame["id"].map(joined).fillna("")
+    frame["aliases"] = _joined_aliases(frame["id"], aliases["chip_id"], aliases["alias"])
     return frame
 
 

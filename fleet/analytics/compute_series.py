@@ -213,3 +213,28 @@ def estimate_points(estimates: pd.DataFrame, chips: pd.DataFrame, holder_id: int
         "count_or_h100e": qty, "peak_flops": qty * key.map(flops).to_numpy(dtype="float64"),
         "status": mine["status"], "certainty": mine["certainty"], "source_url": mine["source_url"],
     }).sort_values(["date", "estimate_id"], ignore_index=True)
+
+
+CHIP_SERIES_COLUMNS = ["date", "holder_id", "chip_key", "chip", "family", "qty", "h100e", "h100e_low",
+                       "h100e_high", "spec_known"]
+
+
+def chip_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: Iterable[date],
+                options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
+    """Long frame (``CHIP_SERIES_COLUMNS``): one row per (date, holder, chip) priced in H100e on the basis.
+
+    All dates go through one call of the combining rule (``_stack_dates``), like ``fleet_series``.
+    A chip without the basis's figure keeps its count with ``spec_known`` False and NaN H100e.
+    """
+    dates = sorted(set(dates))
+    pool = relevant_estimates(estimates, options.holders)
+    stacked = _stack_dates(pool, dates) if len(pool) and dates else pool.iloc[0:0]
+    if stacked.empty:
+        return pd.DataFrame(columns=CHIP_SERIES_COLUMNS).astype({"date": "datetime64[ns]"})
+    by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
+    by_chip = by_chip.loc[by_chip["qty"] > 0]
+    index, holder = np.divmod(by_chip["holder_id"].to_numpy(dtype="int64"), _STRIDE)
+    out = by_chip.assign(holder_id=holder, date=pd.to_datetime(pd.Series([pd.Timestamp(d) for d in dates]))
+                         .to_numpy()[index])
+    out = _keep_holders(out.reindex(columns=CHIP_SERIES_COLUMNS), organisations, options)
+    return out.sort_values(["date", "holder_id", "chip_key"], ignore_index=True)

@@ -71,6 +71,13 @@ def headcounts(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
         return queries.headcounts_frame(session, known_at=known_at)
 
 
+@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
+def estimate_history(data_version: tuple, organisation_id: int, known_at: datetime | None) -> pd.DataFrame:
+    """One organisation's estimates, live, superseded and retracted (``queries.estimate_history``)."""
+    with read_session(engine(data_version[0])) as session:
+        return queries.estimate_history(session, organisation_id, known_at=known_at)
+
+
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Combining estimates…")
 def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
     """The combined fleet state for the shared controls; cached per data version and filters."""
@@ -100,6 +107,9 @@ class CachedStore:
 
     def fleet(self, filters: Filters) -> FleetState:
         return fleet_state(self.data_version, filters)
+
+    def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame:
+        return estimate_history(self.data_version, organisation_id, known_at)
 
 
 @st.cache_data(ttl=TTL, max_entries=64, show_spinner="Computing the view…")

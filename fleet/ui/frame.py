@@ -14,8 +14,9 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav, snapshot_ui
 from fleet.ui.pages import (
-    audit_page, claims, edit_page, import_page, overview, projections, scrape_runs, scrapers_page, snapshots_page,
+    audit_page, claims, edit_page, import_page, overview, projections, rich_poor, scrape_runs, scrapers_page,
 )
+from fleet.ui.pages import chips_page, countries, organisation, researchers, snapshots_page
 
 log = logging.getLogger("fleet.ui")
 
@@ -32,6 +33,11 @@ def pages() -> dict[str, list]:
     return {
         "Explore": [
             st.Page(overview.render, title="Overview", icon="🏆", url_path="overview", default=True),
+            st.Page(rich_poor.render, title="GPU-rich vs GPU-poor", icon="📊", url_path="rich-poor"),
+            st.Page(organisation.render, title="Organisation", icon="🏢", url_path="organisation"),
+            st.Page(chips_page.render, title="Chips", icon="🔲", url_path="chips"),
+            st.Page(researchers.render, title="Compute per researcher", icon="🧑‍🔬", url_path="researchers"),
+            st.Page(countries.render, title="Countries", icon="🌍", url_path="countries"),
             st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
             st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
         ],

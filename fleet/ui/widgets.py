@@ -18,6 +18,10 @@ from fleet.exports import to_csv_bytes
 from fleet.provenance import LICENCE  # noqa: F401  (re-exported for the pages)
 
 
+# Geo charts read their outlines from our own server (static/topojson), not plotly's CDN.
+TOPOJSON_URL = "/app/static/topojson/"
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")[:60] or "view"
 
@@ -40,7 +44,8 @@ def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = N
 
 def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
     """A plotly chart (PNG via its modebar) and the CSV of exactly ``table``, the data it draws."""
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"}}
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": f"fleet-{slug(view)}"},
+              "topojsonURL": TOPOJSON_URL}
     st.plotly_chart(fig, config=config, key=f"chart.{slug(view)}")
     download(ctx, table, view, extra=extra)
 

@@ -17,7 +17,7 @@ __all__ = ["MODULES", "VIEWS", "SessionStore", "Store", "ViewSpec", "build_view"
 
 # The modules that register a page's builder; ``load_all`` imports them (the CLI and the app
 # call it) so VIEWS is complete without import-order tricks. Add a page here.
-MODULES: tuple[str, ...] = ("overview",)
+MODULES: tuple[str, ...] = ("overview", "rich_poor", "organisation", "chips", "researchers", "countries")
 
 
 def load_all() -> dict[str, ViewSpec]:

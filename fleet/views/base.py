@@ -29,6 +29,7 @@ class Store(Protocol):
     def headcounts(self, known_at: datetime | None) -> pd.DataFrame: ...
     def model_runs(self, known_at: datetime | None) -> pd.DataFrame: ...
     def fleet(self, filters: Filters) -> FleetState: ...
+    def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame: ...
 
 
 def compute_fleet(store: Store, filters: Filters) -> FleetState:
@@ -73,6 +74,10 @@ class SessionStore:
 
     def fleet(self, filters: Filters) -> FleetState:
         return self._once(("fleet", filters), lambda: compute_fleet(self, filters))
+
+    def estimate_history(self, organisation_id: int, known_at: datetime | None) -> pd.DataFrame:
+        return self._once(("history", organisation_id, known_at), lambda: self._read(
+            queries.estimate_history, organisation_id=organisation_id, known_at=known_at))
 
 
 Builder = Callable[[Store, Filters, Mapping[str, Any]], dict[str, pd.DataFrame]]

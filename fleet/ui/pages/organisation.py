@@ -1,0 +1,125 @@
+"""Organisation page: one organisation's fleet over time by chip with its estimates and their
+ranges, every estimate (live, superseded, retracted) with sources and quotes, how its figure
+combines, and its headcounts and model runs."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from fleet import charts_detail as charts
+from fleet.analytics.breakdown import resolve_organisation
+from fleet.chips import BASIS_LABEL
+from fleet.ui.page import page
+from fleet.views.organisation import PARAMS, h100e_col
+
+RULE = ("**How the figure combines.** For each chip at the as-of date: (a) the latest whole-fleet estimate on "
+        "or before that date, and (b) the sum of the latest estimate of each of its clusters operational by "
+        "then. The larger counts, since clusters are a lower bound of a fleet. An organisation-wide figure given "
+        "only in H100e adds whatever it exceeds the chip figures by. Same-date conflicting estimates become a "
+        "range; superseded and retracted estimates never count (they are listed below, not hidden).")
+
+
+def literal(text: str) -> str:
+    """User text for a markdown-rendering element: every markdown/HTML character backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~&$:])", r"\\\1", text)
+
+
+def choose(ctx) -> None:
+    """The searchable picker; a name or alias in the URL is resolved, an unknown one warned about."""
+    orgs = ctx.organisations()
+    names = sorted(orgs["name"], key=str.casefold)
+    key = ctx.key("org")
+    wanted = st.session_state.get(key) or ""
+    if wanted and wanted not in names:
+        found = resolve_organisation(orgs, wanted)
+        if found is None:
+            st.warning(f"Unknown organisation {literal(repr(wanted))} (parameter org); showing the largest "
+                       "organisation.",
+                       icon="⚠️")
+            st.session_state[key] = ""
+        else:
+            st.session_state[key] = orgs.set_index("id").loc[found, "name"]
+    st.selectbox("Organisation (type to search)", ["", *names], key=key,
+                 format_func=lambda n: n or "The largest organisation at the as-of date")
+
+
+def header(ctx, subject) -> None:
+    row = subject.iloc[0]
+    b = ctx.filters.basis.value
+    st.subheader(literal(str(row["Organisation"])), anchor=False)
+    details = [row["Kind"], row["Country"]] + ([f"part of {row['Parent']}"] if row["Parent"] else [])
+    st.text(" · ".join(str(d) for d in details) + (f"\nalso known as: {row['Aliases']}" if row["Aliases"] else ""))
+    cols = st.columns(3)
+    cols[0].metric(f"H100e ({b} basis), counted", f"{row[h100e_col(b)]:,.0f}",
+                   help=f"Range {row[h100e_col(b, 'low')]:,.0f}–{row[h100e_col(b, 'high')]:,.0f}")
+    for col, label, name in ((cols[1], "(a) Fleet-scope figure", "(a) Fleet-scope figure"),
+                             (cols[2], "(b) Sum of its clusters", "(b) Sum of clusters")):
+        value = row[f"{name}, H100e ({b} basis)"]
+        col.metric(f"{label}, H100e", "none" if value != value or value is None else f"{value:,.0f}")
+    unknown = int(row["Chip figures without a spec on this basis (not counted)"])
+    if unknown:
+        st.caption(f"⚠️ {unknown} chip figure(s) have no spec on the {BASIS_LABEL[ctx.filters.basis]}: "
+                   "shown as unknown and left out of the totals.")
+
+
+def estimates_section(ctx, tables) -> None:
+    shown = tables["estimates"]
+    st.subheader("Every estimate", anchor=False)
+    states = shown["State"].value_counts()
+    st.caption(f"{len(shown)} estimate(s): " + ", ".join(f"{n} {s}" for s, n in states.items())
+               + ". Superseded and retracted ones are listed but never counted; same-date conflicts are flagged.")
+    number = st.column_config.NumberColumn(format="localized")
+    ctx.table(shown, "Estimates", column_config={
+        c: number for c in shown.columns if c.startswith(("H100e", "Count"))} | {
+        "Source": st.column_config.LinkColumn(display_text="source"),
+        "Quote": st.column_config.TextColumn(width="large")})
+
+
+def render() -> None:
+    with page("organisation", PARAMS) as ctx:
+        st.title("Organisation")
+        choose(ctx)
+        tables = ctx.view()
+        if not tables:
+            st.info("No organisations in the store yet. Run `python -m fleet seed` to load the sourced seed data.")
+            return
+        subject = tables["organisation"]
+        if subject["Notice"].iloc[0]:
+            st.warning(literal(subject["Notice"].iloc[0]), icon="⚠️")
+        header(ctx, subject)
+        name, b = str(subject["Organisation"].iloc[0]), ctx.filters.basis.value
+        history = tables["history"]
+        title = f"{name}: fleet by chip over time, H100e ({b} basis), with its estimates"
+        ctx.chart(charts.organisation_history(history, title), history, title)
+        if (history["Series"] == "estimate").sum() == 1:
+            st.caption("One estimate so far: the fleet is drawn from that date on.")
+        st.caption(f"As of {ctx.filters.as_of:%Y-%m-%d}; steps at quarter ends and at each estimate's date. "
+                   "Diamonds are single estimates (a cluster's is a part of the fleet) with their low–high range.")
+        st.subheader("How its figure combines", anchor=False)
+        st.markdown(RULE)
+        number = st.column_config.NumberColumn(format="localized")
+        parts = tables["combined"]
+        ctx.table(parts, f"{name} combined figure", column_config={c: number for c in parts.columns if "(" in c})
+        estimates_section(ctx, tables)
+        people(ctx, tables, name)
+
+
+def people(ctx, tables, name: str) -> None:
+    st.subheader("Headcount and model runs", anchor=False)
+    if tables["headcounts"].empty:
+        st.caption(f"No headcount of {literal(name)} in the store.")
+    else:
+        ctx.table(tables["headcounts"], f"{name} headcounts", column_config={
+            "Source": st.column_config.LinkColumn(display_text="source")})
+    if tables["model_runs"].empty:
+        st.caption(f"No model runs of {literal(name)} in the store.")
+    else:
+        ctx.table(tables["model_runs"], f"{name} model runs", column_config={
+            "Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e"),
+            "Source": st.column_config.LinkColumn(display_text="source")})
+
+
+if __name__ == "__main__":
+    render()

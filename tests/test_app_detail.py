@@ -1,0 +1,243 @@
+"""AppTest of the Organisation, Chips, Compute-per-researcher and Countries pages: default state
+on both databases, each control, URL parameters applied, bad parameters -> warning and no
+exception, an empty store's designed state, and user text (an organisation named like HTML)
+shown as literal text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fleet.db import make_engine
+from tests.factories import add_chip, add_estimates, add_org, estimate_row, retract
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _organisation():
+    from fleet.ui.pages import organisation
+
+    organisation.render()
+
+
+def _chips():
+    from fleet.ui.pages import chips_page
+
+    chips_page.render()
+
+
+def _researchers():
+    from fleet.ui.pages import researchers
+
+    researchers.render()
+
+
+def _countries():
+    from fleet.ui.pages import countries
+
+    countries.render()
+
+
+PAGES = {"organisation": _organisation, "chips": _chips, "researchers": _researchers, "countries": _countries}
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    def make(url: str, script, **query) -> AppTest:
+        monkeypatch.setenv("FLEET_DATABASE_URL", url)
+        at = AppTest.from_function(script, default_timeout=120)
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+    return make
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def query(at: AppTest) -> dict:
+    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
+            for k in at.query_params}
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def frames(at: AppTest) -> list:
+    return [d.value for d in at.dataframe]
+
+
+def table_with(at: AppTest, column: str):
+    return next(t for t in frames(at) if column in t.columns)
+
+
+def test_the_pages_are_in_the_explore_group_before_projections():
+    def script():
+        import streamlit as st
+
+        from fleet.ui.frame import pages
+
+        st.text(",".join(f"{p.title}={p.url_path}" for p in pages()["Explore"]))
+
+    at = ok(AppTest.from_function(script, default_timeout=60).run())
+    paths = at.text[0].value.split(",")
+    mine = [paths.index(p) for p in ("Organisation=organisation", "Chips=chips",
+                                     "Compute per researcher=researchers", "Countries=countries")]
+    assert mine == sorted(mine) and max(mine) < paths.index("Projections=projections")
+    assert min(mine) > next(i for i, p in enumerate(paths) if p.startswith("Overview="))
+
+
+# --- default state, both databases ----------------------------------------------------------------
+
+def test_organisation_page_defaults_to_the_largest_organisation(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _organisation))
+    assert at.title[0].value == "Organisation" and query(at) == {} and not at.warning
+    assert at.selectbox[0].value == "" and at.subheader[0].value == "Google"
+    assert at.metric[0].label == "H100e (8bit basis), counted" and at.metric[0].value == "5,000,000"
+    (history,) = charts(at)
+    assert {t.get("stackgroup") for t in history["data"]} >= {"one", None}  # areas by chip + estimate points
+    points = next(t for t in history["data"] if t.get("mode") == "markers")
+    assert points["error_y"]["type"] == "data"
+    estimates = table_with(at, "State")
+    assert {"Source", "Quote", "Status", "Certainty", "Scope", "Cluster", "Conflict"} <= set(estimates.columns)
+    assert estimates["Source"].str.startswith("http").all()
+    combined = table_with(at, "(b) Sum of operational clusters (chips)")
+    assert "(a) Fleet-scope estimate (chips)" in combined.columns
+
+
+def test_chips_page_default_shares_and_catalog(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _chips))
+    assert at.title[0].value == "Chips" and query(at) == {}
+    families, vendors = charts(at)
+    assert families["data"][0]["groupnorm"] == "percent" and vendors["data"][0]["groupnorm"] == "percent"
+    assert {t["name"] for t in vendors["data"]} >= {"Nvidia", "Google TPU", "Other chips"}
+    catalog = table_with(at, "H100e per chip (price basis)")
+    assert {f"H100e per chip ({b} basis)" for b in ("8bit", "bf16", "price", "power")} <= set(catalog.columns)
+    assert (catalog["H100e per chip (price basis)"] == "unknown").any()
+    assert any("unknown" in c.value and "chip(s) on the 8bit basis" in c.value for c in at.caption)
+
+
+def test_researchers_page_ranks_h100e_per_head_with_dates_and_sources(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _researchers, attribute="user"))
+    table = table_with(at, "H100e per head (8bit basis)")
+    assert len(table) >= 3 and table["Rank"].is_monotonic_increasing
+    assert table["H100e per head (8bit basis)"].is_monotonic_decreasing
+    assert table["Headcount source"].str.startswith("http").all() and table["Headcount date"].notna().all()
+    assert table["Organisation page"].str.startswith("/organisation?org=").all()
+    (scatter,) = charts(at)
+    assert scatter["layout"]["xaxis"]["type"] == "log" and scatter["layout"]["yaxis"]["type"] == "log"
+    assert {t["name"].split(" (")[0] for t in scatter["data"]} <= {"GPU-rich", "GPU-poor"}
+
+
+def test_countries_page_map_and_regions(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _countries))
+    world, regions = charts(at)
+    assert world["data"][0]["type"] == "choropleth" and "USA" in world["data"][0]["locations"]
+    assert {t["name"] for t in regions["data"]} >= {"United States", "China", "Europe", "Rest of world"}
+    assert any("EFTA (Iceland, Liechtenstein, Norway, Switzerland)" in c.value for c in at.caption)
+    countries = table_with(at, "ISO3")
+    assert countries["Share of tracked H100e (%)"].sum() == pytest.approx(100, abs=0.1)
+
+
+# --- URL parameters and controls ------------------------------------------------------------------
+
+def test_org_in_the_url_is_case_insensitive_and_accepts_aliases(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _organisation, org="Meta"))
+    assert at.selectbox[0].value == "Meta" and at.subheader[0].value == "Meta" and query(at) == {"org": "Meta"}
+    at = ok(open_page(seeded_url, _organisation, org="facebook"))
+    assert at.subheader[0].value == "Meta" and query(at) == {"org": "Meta"} and not at.warning
+
+
+@pytest.mark.parametrize("page, params, fragment", [
+    ("organisation", {"org": "NoSuchOrg"}, "Unknown organisation 'NoSuchOrg' (parameter org)"),
+    ("organisation", {"basis": "junk"}, "basis='junk'"),
+    ("chips", {"show": "pie"}, "show='pie'"), ("chips", {"basis": "junk"}, "basis='junk'"),
+    ("researchers", {"per": "interns"}, "per='interns'"), ("researchers", {"as_of": "yesterday"}, "as_of="),
+    ("countries", {"trend": "up"}, "trend='up'"), ("countries", {"basis": "junk"}, "basis='junk'"),
+])
+def test_bad_params_warn_and_fall_back(seeded_url, open_page, page, params, fragment):
+    at = ok(open_page(seeded_url, PAGES[page], **params))
+    assert any(fragment in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    assert at.get("plotly_chart") and query(at) == {}
+
+
+def test_organisation_picker_changes_the_page_and_the_url(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _organisation))
+    at.selectbox[0].set_value("xAI")
+    ok(at.run())
+    assert query(at) == {"org": "xAI"} and at.subheader[0].value == "xAI"
+    assert not table_with(at, "Headcount").empty and not table_with(at, "Training compute (FLOP)").empty
+    at.selectbox[0].set_value("")
+    ok(at.run())
+    assert query(at) == {} and at.subheader[0].value == "Google"
+
+
+def test_chips_show_control_switches_to_h100e(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _chips))
+    at.segmented_control(key="v.chips.show").set_value("h100e")
+    ok(at.run())
+    assert query(at) == {"show": "h100e"}
+    families, _ = charts(at)
+    assert "groupnorm" not in families["data"][0] and families["layout"]["yaxis"]["title"]["text"].startswith("H100e")
+
+
+def test_researchers_headcount_kind_control(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _researchers, attribute="user"))
+    at.segmented_control(key="v.researchers.per").set_value("researchers")
+    ok(at.run())
+    assert query(at) == {"attribute": "user", "per": "researchers"}
+    table = table_with(at, "Headcount kind")
+    assert set(table["Headcount kind"]) == {"researchers"}
+
+
+def test_countries_trend_control(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _countries))
+    at.segmented_control(key="v.countries.trend").set_value("lines")
+    ok(at.run())
+    assert query(at) == {"trend": "lines"}
+    _, regions = charts(at)
+    assert all(t.get("stackgroup") is None for t in regions["data"])
+    at.segmented_control(key="v.countries.trend").set_value("share")
+    ok(at.run())
+    _, regions = charts(at)
+    assert regions["data"][0]["groupnorm"] == "percent"
+
+
+# --- empty store, one estimate, user text ---------------------------------------------------------
+
+@pytest.mark.parametrize("page, fragment", [("organisation", "No organisations in the store yet"),
+                                            ("chips", "fleet seed"), ("researchers", "No organisation has both"),
+                                            ("countries", "fleet seed")])
+def test_an_empty_store_has_a_designed_state(db_url, open_page, page, fragment):
+    at = ok(open_page(db_url, PAGES[page]))
+    assert any(fragment in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_an_organisation_named_like_html_with_one_estimate_renders_as_text(db_url, open_page):
+    engine = make_engine(db_url)
+    org, chip = add_org(engine, XSS, country="FRA"), add_chip(engine)
+    add_estimates(engine, [estimate_row(org, chip, 5000, "2024-01-01", quote=XSS, count_low=4000, count_high=6000)])
+    _, (gone,), _ = add_estimates(engine, [estimate_row(org, chip, 7000, "2024-02-01")])
+    retract(engine, [gone])
+    engine.dispose()
+    at = ok(open_page(db_url, _organisation, org=XSS, as_of="2024-06-30"))
+    assert at.selectbox[0].value == XSS and not at.warning
+    assert at.subheader[0].value.replace("\\", "") == XSS  # escaped markdown: shown literally
+    shown = [e.value for e in (*at.subheader, *at.caption, *at.markdown, *at.warning, *at.info)]
+    assert not any(re.search(r"(?<!\\)<img", value) for value in shown), shown  # never an unescaped tag
+    (history,) = charts(at)
+    assert "&lt;img" in history["layout"]["title"]["text"] and "<img" not in json.dumps(history)
+    estimates = table_with(at, "State")
+    assert estimates["Quote"].tolist()[-1] == XSS or XSS in estimates["Quote"].tolist()
+    assert sorted(estimates["State"]) == ["live", "retracted"]
+    assert at.metric[0].value == "5,000" and "4,000–6,000" in at.metric[0].help
+    assert any("One estimate so far" in c.value for c in at.caption)
+    for script in (_countries, _researchers):
+        ok(open_page(db_url, script, as_of="2024-06-30"))

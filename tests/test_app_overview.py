@@ -1,0 +1,239 @@
+"""AppTest of the Overview and GPU-rich vs GPU-poor pages: default state, each control
+changed, URL parameters applied, bad parameters -> warning and no exception, an empty store,
+and an organisation whose name is markup rendering as literal text."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fleet.chips import Basis
+from fleet.db import make_engine
+from tests.factories import add_estimates, add_org, estimate_row
+
+
+def _overview():
+    from fleet.ui.pages import overview
+
+    overview.render()
+
+
+def _rich_poor():
+    from fleet.ui.pages import rich_poor
+
+    rich_poor.render()
+
+
+@pytest.fixture
+def seeded_sqlite(templates):
+    url, drop = templates.clone("sqlite", "seeded")
+    yield url
+    drop()
+
+
+@pytest.fixture
+def open_page(monkeypatch):
+    def make(url: str, script, **query) -> AppTest:
+        monkeypatch.setenv("FLEET_DATABASE_URL", url)
+        at = AppTest.from_function(script, default_timeout=120)
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at.run()
+    return make
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def query(at: AppTest) -> dict:
+    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
+            for k in at.query_params}
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def frame_with(at: AppTest, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def array(data) -> list:
+    """A plotly JSON array: a list, or numpy's bytes as {"dtype", "bdata"}."""
+    if isinstance(data, dict):
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"]).tolist()
+    return list(data)
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+# --- both pages, both databases --------------------------------------------------------------------
+
+def test_the_rich_poor_page_follows_overview_in_the_explore_group():
+    def script():
+        import streamlit as st
+
+        from fleet.ui.frame import pages
+
+        st.text(",".join(p.title for p in pages()["Explore"]))
+
+    at = ok(AppTest.from_function(script, default_timeout=60).run())
+    assert at.text[0].value.split(",")[:2] == ["Overview", "GPU-rich vs GPU-poor"]
+
+
+def test_overview_default_state(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _overview))
+    assert at.title[0].value == "Overview" and query(at) == {} and not at.warning
+    tiles = metrics(at)
+    assert list(tiles) == ["H100e tracked (8bit basis)", "Organisations", "GPU-rich (≥ 20k H100e)",
+                           "GPU-rich share (%)"]
+    assert int(tiles["Organisations"].replace(",", "")) >= 100
+    assert 0 < int(tiles["GPU-rich (≥ 20k H100e)"]) < 100
+    assert 50 < float(tiles["GPU-rich share (%)"].rstrip("%")) <= 100
+    assert "the article's line" in at.metric[2].help
+    board = frame_with(at, "Organisation page")
+    assert list(board["Rank"][:3]) == [1, 2, 3] and board["H100e (8bit basis)"].is_monotonic_decreasing
+    assert (board["H100e low (8bit basis)"] <= board["H100e (8bit basis)"]).all()
+    assert board.loc[board["Organisation"] == "Meta", "Organisation page"].item() == "/organisation?org=Meta"
+    [bar] = charts(at)
+    assert len(bar["data"][0]["y"]) == 20 and bar["data"][0]["error_x"]["type"] == "data"
+    assert bar["layout"]["xaxis"]["title"]["text"].startswith("H100e (8bit basis)")
+    assert len(at.download_button) == 2  # the chart's data and the leaderboard
+
+
+def test_rich_poor_default_state(seeded_url, open_page):
+    at = ok(open_page(seeded_url, _rich_poor))
+    assert at.title[0].value == "GPU-rich vs GPU-poor" and query(at) == {} and not at.warning
+    assert at.select_slider(key="v.rich-poor.threshold").value == 20_000
+    tiles = metrics(at)
+    gini = float(tiles["Gini coefficient"])
+    assert 0.5 < gini < 1
+    split = frame_with(at, "Group").set_index("Group")
+    assert int(tiles["GPU-rich (≥ 20k H100e)"]) == split.loc["GPU-rich", "Organisations"]
+    assert int(tiles["GPU-poor (< 20k H100e)"]) == split.loc["GPU-poor", "Organisations"]
+    assert split["Share of tracked H100e (%)"].sum() == pytest.approx(100, abs=0.05)
+    hist, lorenz, over = charts(at)
+    assert [t["name"] for t in hist["data"]] == ["GPU-poor", "GPU-rich"]
+    assert "log scale" in hist["layout"]["xaxis"]["title"]["text"]
+    assert f"Gini coefficient {gini:.3f}" in lorenz["layout"]["title"]["text"]
+    assert lorenz["layout"]["yaxis"]["title"]["text"] == "Cumulative share of H100e (%, 8bit basis)"
+    assert over["layout"]["xaxis"]["title"]["text"] == "Quarter end"
+    # The last point of the series is the as-of date: the same split as the table's.
+    rich_per_quarter = array(over["data"][0]["y"])
+    assert len(rich_per_quarter) > 8 and rich_per_quarter[-1] == split.loc["GPU-rich", "Organisations"]
+    assert rich_per_quarter[0] < rich_per_quarter[-1]
+    assert len(at.download_button) == 4
+
+
+# --- controls --------------------------------------------------------------------------------------
+
+def test_overview_top_n_and_basis_controls_change_the_view_and_the_url(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _overview))
+    at.number_input(key="v.overview.top").set_value(7)
+    ok(at.run())
+    assert query(at) == {"top": "7"} and len(charts(at)[0]["data"][0]["y"]) == 7
+    at.selectbox(key="v.basis").set_value(Basis.BF16)
+    ok(at.run())
+    assert query(at) == {"top": "7", "basis": "bf16"}
+    assert "H100e (bf16 basis)" in frame_with(at, "Organisation page").columns
+    assert "H100e tracked (bf16 basis)" in metrics(at)
+
+
+def test_threshold_slider_moves_organisations_between_the_groups(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _rich_poor))
+    rich_default = int(metrics(at)["GPU-rich (≥ 20k H100e)"])
+    at.select_slider(key="v.rich-poor.threshold").set_value(1_000)
+    ok(at.run())
+    assert query(at) == {"threshold": "1000"}
+    rich = int(metrics(at)["GPU-rich (≥ 1k H100e)"])
+    assert rich > rich_default and array(charts(at)[2]["data"][0]["y"])[-1] == rich
+    assert "threshold 1,000 H100e" in json.dumps(charts(at)[0]["layout"]["shapes"] + charts(at)[0]["layout"]["annotations"])
+    at.selectbox(key="v.basis").set_value(Basis.POWER)
+    ok(at.run())
+    assert query(at) == {"threshold": "1000", "basis": "power"}
+    assert "H100e (power basis)" in frame_with(at, "Group").columns
+
+
+def test_url_parameters_are_applied(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _rich_poor, threshold="100000", kind="hyperscaler"))
+    assert at.select_slider(key="v.rich-poor.threshold").value == 100_000
+    assert at.multiselect(key="v.kind").value == ["hyperscaler"]
+    split = frame_with(at, "Group").set_index("Group")
+    assert split.loc["GPU-poor", "Organisations"] == 0 and split.loc["GPU-rich", "Organisations"] >= 4
+    assert query(at) == {"threshold": "100000", "kind": "hyperscaler"} and not at.warning
+    over = ok(open_page(seeded_sqlite, _overview, top="5"))
+    assert over.number_input(key="v.overview.top").value == 5 and query(over) == {"top": "5"}
+    assert len(charts(over)[0]["data"][0]["y"]) == 5
+
+
+@pytest.mark.parametrize("script, params, fragment", [
+    (_rich_poor, {"threshold": "abc"}, "threshold='abc'"),
+    (_rich_poor, {"threshold": "25000"}, "the nearest is 30000"),
+    (_rich_poor, {"threshold": "-5"}, "positive"),
+    (_overview, {"top": "-3"}, "top='-3'"),
+    (_overview, {"top": "2.5"}, "whole number"),
+    (_overview, {"basis": "junk"}, "basis='junk'"),
+    (_rich_poor, {"basis": "junk"}, "basis='junk'"),
+])
+def test_bad_parameters_warn_and_fall_back(seeded_sqlite, open_page, script, params, fragment):
+    at = ok(open_page(seeded_sqlite, script, **params))
+    assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
+    assert query(at) == {} and at.metric
+
+
+@pytest.mark.parametrize("script", [_overview, _rich_poor], ids=["overview", "rich-poor"])
+def test_chips_without_a_spec_on_the_basis_are_said_to_be_left_out(seeded_sqlite, open_page, script):
+    at = ok(open_page(seeded_sqlite, script, basis="price"))
+    note = next(c.value for c in at.caption if "no spec on the price basis" in c.value)
+    assert int(note.split()[0].replace(",", "")) > 0 and "excluded from these totals" in note
+    assert "H100e (price basis)" in frame_with(at, "Group" if script is _rich_poor else "Organisation page").columns
+
+
+# --- empty store and hostile names -----------------------------------------------------------------
+
+@pytest.mark.parametrize("script", [_overview, _rich_poor], ids=["overview", "rich-poor"])
+def test_an_empty_store_shows_the_designed_empty_state(db_url, open_page, script):
+    at = ok(open_page(db_url, script))
+    assert any("fleet seed" in i.value for i in at.info) and not at.metric and not at.get("plotly_chart")
+
+
+@pytest.mark.parametrize("script, params", [(_overview, {"kind": "government"}), (_rich_poor, {"kind": "lab",
+                                                                                              "country": "FRA"})])
+def test_filters_that_match_nothing_show_the_empty_state(seeded_sqlite, open_page, script, params):
+    at = ok(open_page(seeded_sqlite, script, **params, as_of="1995-01-01"))
+    assert any("Widen the sidebar filters" in i.value for i in at.info)
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def hostile_url(seeded_url):
+    engine = make_engine(seeded_url)
+    org = add_org(engine, HOSTILE)
+    add_estimates(engine, [estimate_row(org, None, h100e=123_456.0)])
+    engine.dispose()
+    return seeded_url
+
+
+@pytest.mark.parametrize("script", [_overview, _rich_poor], ids=["overview", "rich-poor"])
+def test_a_name_that_is_markup_renders_as_literal_text(hostile_url, open_page, script):
+    at = ok(open_page(hostile_url, script, **({"top": "30"} if script is _overview else {})))
+    specs = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    # Plotly reads its text as markup: the name reaches it escaped, so it shows as the literal characters.
+    assert HOSTILE not in specs and "&lt;img src=x onerror=alert(1)&gt;" in specs
+    assert not any("<img" in m.value for m in [*at.markdown, *at.caption, *at.info, *at.warning])
+    if script is _overview:
+        board = frame_with(at, "Organisation page")
+        row = board.loc[board["Organisation"] == HOSTILE]
+        assert len(row) == 1 and row["H100e (8bit basis)"].item() == 123_456
+        assert row["Organisation page"].item() == "/organisation?org=%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"

@@ -1,0 +1,125 @@
+"""The app in a real browser: every Explore page renders a chart and no error, a link with
+parameters restores the widgets, and hostile organisation names stay text.
+
+A real ``streamlit run`` on a free port serves a copy of the seeded SQLite store with one
+extra organisation named like an XSS probe; Debian's Chromium loads each page. Screenshots
+land in tests/artifacts/ (git-ignored) for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+import pytest
+
+from fleet.db import make_engine
+from tests.browser import ARTIFACTS, chromium, require_chromium, streamlit_server
+from tests.factories import add_estimates, add_org
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+XSS = "<img src=x onerror=alert(1)>"
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+TABLE = '[data-testid="stDataFrame"]'
+# Each Explore page and what it must show: a chart (the dashboard and projections) or, for the
+# claims ledger, its table.
+EXPLORE = {"": CHART,  # the Overview is the home page, served at /
+           "rich-poor": CHART, "organisation": CHART, "chips": CHART, "researchers": CHART,
+           "countries": CHART, "projections": CHART, "claims": TABLE}
+TIMEOUT = 90_000  # ms; the first render of a page computes and caches its data
+
+
+@pytest.fixture(scope="module")
+def server(templates, tmp_path_factory):
+    require_chromium()
+    url, drop = templates.clone("sqlite", "seeded")
+    engine = make_engine(url)
+    org = add_org(engine, XSS, kind="lab", country="USA")
+    add_estimates(engine, [{"organisation_id": org, "chip_id": None, "h100e": 900_000.0, "scope": "fleet",
+                            "valid_on": date(2024, 6, 30), "status": "operational",
+                            "certainty": "likely", "access": "owned", "source_url": "https://example.org/xss"}])
+    engine.dispose()
+    with streamlit_server(url, tmp_path_factory.mktemp("st")) as base:
+        yield base
+    drop()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    context.close()
+
+
+def wait_rendered(tab) -> None:
+    """Until the script has finished running (no running indicator) and the main block exists."""
+    tab.wait_for_selector('[data-testid="stMain"]', timeout=TIMEOUT)
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
+
+
+def assert_no_error(tab) -> None:
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    assert tab.get_by_text("this page hit an error").count() == 0
+    assert tab.get_by_text("Traceback").count() == 0
+
+
+@pytest.mark.parametrize("path", list(EXPLORE))
+def test_every_page_loads_with_a_visible_chart_and_no_error(server, tab, path):
+    tab.goto(f"{server}/{path}")
+    chart = tab.locator(EXPLORE[path]).first
+    chart.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    assert_no_error(tab)
+    if path == "countries":  # the map's outlines come from our own static folder, not a CDN
+        tab.locator(".choroplethlocation").first.wait_for(state="attached", timeout=TIMEOUT)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"page-{path or 'overview'}.png"), full_page=True)
+    assert tab.dialogs == []
+
+
+def test_a_link_with_parameters_restores_the_widgets(server, tab):
+    tab.goto(f"{server}/?basis=bf16&planned=true&as_of=2024-12-31")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    sidebar = tab.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_by_role("combobox", name="H100-equivalent basis").input_value().startswith("bf16")
+    assert sidebar.locator('[data-testid="stDateInput"] input').first.input_value() == "2024-12-31"
+    assert sidebar.locator('input[type="checkbox"]').first.is_checked()  # "Include planned capacity"
+    # The URL keeps exactly the non-default state, so copying it reproduces the view.
+    assert "basis=bf16" in tab.url and "planned=true" in tab.url and "as_of=2024-12-31" in tab.url
+    assert_no_error(tab)
+
+
+def test_an_organisation_link_restores_the_selected_organisation(server, tab):
+    tab.goto(f"{server}/organisation?org=Meta")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    assert tab.locator('[data-testid="stMain"] input[role="combobox"]').first.input_value() == "Meta"
+    assert_no_error(tab)
+
+
+def test_a_hostile_organisation_name_is_literal_text_and_no_dialog_fires(server, tab):
+    tab.goto(f"{server}/organisation?org={quote(XSS)}")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    assert tab.get_by_text(XSS, exact=False).first.is_visible()
+    assert tab.locator('img[src="x"]').count() == 0
+    tab.goto(f"{server}/")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    assert tab.locator('img[src="x"]').count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "xss-overview.png"), full_page=True)
+    assert tab.dialogs == []
+    assert_no_error(tab)

@@ -189,9 +189,10 @@ def test_the_bundle_holds_each_table_and_the_provenance_json(seeded_engine):
     data = bundle_of(opened, "https://fleet.example")
     assert data == bundle_of(open_token(seeded_engine, row.id), "https://fleet.example")  # same bytes each time
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert set(archive.namelist()) == {"leaderboard.csv", "snapshot.json"}
+        assert set(archive.namelist()) == {f"{name}.csv" for name in opened.tables} | {"snapshot.json"}
         meta = json.loads(archive.read("snapshot.json"))
         csv = archive.read("leaderboard.csv").decode()
+    assert "leaderboard" in opened.tables and set(meta["tables"]) == set(opened.tables)
     assert meta["content_sha256"] == row.data_hash == content_hash(opened.tables)
     assert meta["link"].endswith(row.id) and meta["note"] == "for the report" and meta["cutoff"]
     assert "known_at" in meta["view_state"] and "known_at" not in meta["live_view_state"]

@@ -33,8 +33,8 @@ from fleet.models import Snapshot
 from fleet.view_state import Param, decode, encode
 from fleet.views import VIEWS, SessionStore, Store, build_view, load_all
 
-TOKEN_BYTES = 24  # 192 bits of randomness; 32 URL-safe characters
-TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+TOKEN_BYTES = 24  # 192 bits drawn; 32 URL-safe characters (~191.98 bits once a leading "-" is redrawn)
+TOKEN_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{31}")
 TODAY_KEY = "_today"
 MAX_TITLE = 200
 MAX_NOTE = 2000
@@ -57,7 +57,11 @@ class SnapshotError(ValueError):
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """32 URL-safe characters, never starting with "-" (a command line would take it for an option)."""
+    while True:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
 
 
 def link(base_url: str, token: str) -> str:

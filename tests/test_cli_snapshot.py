@@ -80,3 +80,18 @@ def test_export_and_delete_of_unknown_ids(store, token):
     assert result.exit_code == 1 and "no longer available" in " ".join(result.stderr.split())
     result = invoke(store[0], "snapshot", "delete", token)
     assert result.exit_code == 1 and "no snapshot" in result.stderr
+
+
+@pytest.mark.parametrize("page, params", [
+    ("overview", ["top=5"]), ("rich-poor", []), ("organisation", ["org=Meta"]), ("chips", []),
+    ("researchers", []), ("countries", []),
+])
+def test_every_registered_view_can_be_snapshotted_and_exported(store, page, params):
+    from fleet.views import load_all
+
+    assert page in load_all()
+    made = invoke(store[0], "snapshot", "create", "--page", page, *[a for p in params for a in ("--param", p)])
+    assert made.exit_code == 0, made.output
+    exported = invoke(store[0], "snapshot", "export", made.stdout.split()[0])
+    assert exported.exit_code == 0, exported.output
+    assert exported.stdout.startswith("# view: ") and "# data cut-off" in exported.stdout

@@ -65,6 +65,8 @@ def test_tokens_are_random_urlsafe_and_unique_over_100k():
     tokens = [new_token() for _ in range(100_000)]
     assert len(set(tokens)) == len(tokens)
     assert all(TOKEN_RE.fullmatch(t) for t in tokens)
+    assert not any(t.startswith("-") for t in tokens)  # a CLI argument, not an option
+    assert sum(t.startswith("_") for t in tokens) > 0 and sum("-" in t for t in tokens) > 0  # full alphabet
     assert TOKEN_BYTES * 8 >= 128 and len(tokens[0]) == 32
     # not sequential: neighbours share no long common prefix
     assert max(len(os.path.commonprefix([a, b])) for a, b in zip(tokens, tokens[1:])) < 8

@@ -120,9 +120,10 @@ def run() -> None:
 
 def _register_features() -> None:
     # Feature modules add their commands here, each in its own module (fewer merge clashes).
-    from fleet import cli_projection
+    from fleet import cli_projection, cli_snapshot
 
     cli_projection.register(app)
+    cli_snapshot.register(app)
 
 
 _register_features()

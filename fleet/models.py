@@ -394,3 +394,31 @@ class Claim(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(200))
     __table_args__ = (CheckConstraint(_one_of("comparator", Comparator), name="comparator"),)
+
+
+class Snapshot(Base):
+    """A frozen view: a page, its full view state and the data cut-off it was rebuilt from.
+
+    ``id`` is the link's random token (``secrets.token_urlsafe``, 192 bits). ``view_state``
+    is the JSON of the page's encoded URL parameters with ``as_of`` and ``known_at`` made
+    explicit; ``known_at`` equals ``cutoff``, the store's recorded_at high-water mark when
+    the snapshot was taken, so the bitemporal store rebuilds the same data. ``data_hash`` is
+    the sha256 of the canonical CSV of the page's tables; ``hash_basis`` says which tables:
+    ``view`` (the page's registered builder) or ``screen`` (what the page put on screen).
+    Deleting sets ``deleted_at`` (a tombstone); the row stays.
+    """
+
+    __tablename__ = "snapshot"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    page_id: Mapped[str] = mapped_column(String(100))
+    view_state: Mapped[str] = mapped_column(Text)
+    cutoff: Mapped[datetime] = mapped_column(DateTime)
+    data_hash: Mapped[str] = mapped_column(String(64))
+    hash_basis: Mapped[str] = mapped_column(String(10))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (CheckConstraint("hash_basis IN ('view', 'screen')", name="hash_basis"),)

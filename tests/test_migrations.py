@@ -14,7 +14,7 @@ from fleet.models import Base, StoreState
 
 TABLES = {"organisation", "organisation_alias", "chip", "chip_alias", "ingest_batch", "estimate", "headcount",
           "model_run", "store_state", "audit_log", "editor", "login_attempt", "raw_document", "chip_proposal",
-          "claim"}
+          "claim", "snapshot"}
 
 
 def _tables(url: str) -> set[str]:
@@ -78,3 +78,13 @@ def test_a_failing_migration_leaves_the_schema_as_it_was(empty_url, monkeypatch)
     with pytest.raises(RuntimeError, match="simulated failure"):
         migrate.upgrade(empty_url)
     assert not (TABLES & _tables(empty_url))
+
+
+def test_snapshot_migration_goes_down_to_0005_and_up_again(empty_url):
+    migrate.upgrade(empty_url)
+    assert "snapshot" in _tables(empty_url)
+    migrate.downgrade(empty_url, "0005")
+    assert "snapshot" not in _tables(empty_url) and "claim" in _tables(empty_url)
+    migrate.upgrade(empty_url)
+    assert "snapshot" in _tables(empty_url)
+    assert _drift(empty_url) == []

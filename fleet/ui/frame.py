@@ -12,11 +12,11 @@ import logging
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui import editor, nav
+from fleet.ui import editor, nav, snapshot_ui
 from fleet.ui.pages import (
     audit_page, claims, edit_page, import_page, overview, projections, rich_poor, scrape_runs, scrapers_page,
 )
-from fleet.ui.pages import chips_page, countries, organisation, researchers
+from fleet.ui.pages import chips_page, countries, organisation, researchers, snapshots_page
 
 log = logging.getLogger("fleet.ui")
 
@@ -47,6 +47,7 @@ def pages() -> dict[str, list]:
             st.Page(audit_page.render, title="Audit log", icon="📜", url_path="audit"),
             st.Page(scrapers_page.render, title="Scrapers", icon="🕸️", url_path="scrapers"),
             st.Page(scrape_runs.render, title="Scrape runs", icon="🧾", url_path="scrapes"),
+            st.Page(snapshots_page.render, title="Snapshots", icon="📌", url_path="snapshots"),
             st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
         ],
     }
@@ -63,7 +64,8 @@ def run() -> None:
     navigation = st.navigation(listed)
     try:
         editor.sidebar_status()
-        navigation.run()
+        if snapshot_ui.route(navigation):  # ?snapshot=ID: its page, or the friendly "not available"
+            navigation.run()
     except (OperationalError, ProgrammingError):
         log.exception("database error while rendering %s", navigation.title)
         st.error("The database is not ready (not migrated, or unreachable). "

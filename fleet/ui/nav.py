@@ -12,10 +12,13 @@ import streamlit as st
 PAGES: dict[str, object] = {}
 
 
-def register(pages: dict[str, list]) -> None:
+def register(pages: dict[str, list], default_id: str = "overview") -> None:
+    """Index the pages by url path; the default page (whose url path is "") also by its id."""
     for group in pages.values():
         for page in group:
             PAGES[page.url_path] = page
+            if page.url_path == "":
+                PAGES[default_id] = page
 
 
 def link(url_path: str, label: str, *, query: dict[str, str] | None = None, where=st) -> None:

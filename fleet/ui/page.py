@@ -6,20 +6,26 @@
 
 On exit the URL is rewritten from the widgets' values (defaults left out), so every
 view is a link. Pages reach data only through ``ctx`` (``view``, ``fleet``, the frames),
-so a snapshot can pin the data a page shows by pinning ``ctx``.
+so a snapshot can pin the data a page shows by pinning ``ctx``: every page gets snapshot
+links (``fleet.ui.snapshot_ui``) -- a Share snapshot button, and with ``?snapshot=ID`` the
+frozen view, its banner and its hash check.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+import streamlit as st
 
 from fleet.analytics.fleet import FleetState
-from fleet.ui import cached, sidebar, widgets
+from fleet.models import Snapshot
+from fleet.snapshots import evaluated_on
+from fleet.ui import cached, sidebar, snapshot_ui, widgets
 from fleet.ui.state import UrlState, show_warnings
 from fleet.view_state import Filters, Param
 
@@ -30,6 +36,7 @@ class PageContext:
     filters: Filters
     version: tuple
     shown: dict[str, pd.DataFrame] = field(default_factory=dict)  # view name -> the table put on screen
+    snapshot: Snapshot | None = None  # the open snapshot link, if the page shows one
 
     def value(self, name: str) -> Any:
         return self.state.values()[name]
@@ -52,6 +59,13 @@ class PageContext:
         self.shown[view] = frame
         widgets.table(self, frame, view, extra=extra, **kwargs)
 
+    def today(self) -> date:
+        """The day "now" means on this page: today; the day a time-travelling view went to; in a
+        snapshot, the day frozen with it (so "pending" stays pending in the link)."""
+        if self.snapshot is not None:
+            return evaluated_on(self.snapshot)
+        return self.filters.known_at.date() if self.filters.known_at else date.today()
+
     def fleet(self, filters: Filters | None = None) -> FleetState:
         return cached.fleet_state(self.version, filters or self.filters)
 
@@ -70,10 +84,18 @@ class PageContext:
 
 @contextmanager
 def page(page_id: str, params: Sequence[Param] = ()) -> Iterator[PageContext]:
+    """Every page's frame. With ``?snapshot=ID`` the widgets hold the snapshot's frozen view
+    state and the URL is left alone; otherwise the page gets the Share snapshot button."""
     state = UrlState(page_id, params)
-    warnings = state.load()
+    snapshot = snapshot_ui.enter(state)
+    warnings = [] if snapshot is not None else state.load()
     version = cached.version()
+    top = st.container()  # filled after the page ran: the banner and hash check need what it showed
     filters = sidebar.render(state, cached.organisations(version))
     show_warnings(warnings)
-    yield PageContext(state=state, filters=filters, version=version)
-    state.sync_url()
+    ctx = PageContext(state=state, filters=filters, version=version, snapshot=snapshot)
+    yield ctx
+    with top:
+        snapshot_ui.header(ctx, snapshot)
+    if snapshot is None:
+        state.sync_url()

@@ -29,6 +29,9 @@ class UrlState:
         self.page = page
         self.own = tuple(params)
         self.scoped = [(p, None) for p in SHARED] + [(p, page) for p in self.own]
+        # values that override the widgets': an open snapshot pins known_at to its exact cut-off
+        # (the datetime widget keeps only minutes)
+        self.pinned: dict[str, Any] = {}
 
     def key(self, name: str) -> str:
         for param, page in self.scoped:
@@ -54,12 +57,18 @@ class UrlState:
                 st.session_state[key] = list(value) if param.multi else value
         return warnings if changed else []
 
+    def apply(self, values: dict[str, Any]) -> None:
+        """Set every widget to ``values`` (an opened snapshot's frozen view state)."""
+        for param, page in self.scoped:
+            value = values.get(param.key, param.default_value())
+            st.session_state[widget_key(param, page)] = list(value) if param.multi else value
+
     def values(self) -> dict[str, Any]:
         out = {}
         for param, page in self.scoped:
             value = st.session_state.get(widget_key(param, page), param.default_value())
             out[param.key] = tuple(value) if param.multi else value
-        return out
+        return {**out, **self.pinned}
 
     def sync_url(self) -> None:
         wanted = encode(self.values(), [p for p, _ in self.scoped])

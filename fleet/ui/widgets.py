@@ -13,11 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fleet.chips import BASIS_LABEL
+from fleet import provenance
 from fleet.exports import to_csv_bytes
-
-LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch AI); other figures from the public "
-           "sources linked on each estimate")
+from fleet.provenance import LICENCE  # noqa: F401  (re-exported for the pages)
 
 
 # Geo charts read their outlines from our own server (static/topojson), not plotly's CDN.
@@ -29,18 +27,15 @@ def slug(text: str) -> str:
 
 
 def header_lines(ctx, view: str, extra: list[str] | None = None) -> list[str]:
-    f = ctx.filters
-    known = "now" if f.known_at is None else f"{f.known_at:%Y-%m-%d %H:%M:%S} UTC"
-    cutoff = ctx.version[2] if len(ctx.version) > 2 else None
-    lines = [f"view: {view}", f"basis: {f.basis.value} ({BASIS_LABEL[f.basis]})",
-             f"as of: {f.as_of:%Y-%m-%d}; known at: {known}"]
-    if cutoff is not None:
-        lines.append(f"data cut-off (store recorded_at high-water mark): {cutoff:%Y-%m-%d %H:%M:%S.%f} UTC")
-    return [*lines, *(extra or []), LICENCE]
+    high_water = ctx.version[2] if len(ctx.version) > 2 else None
+    return provenance.header_lines(ctx.filters, view, high_water, extra)
 
 
 def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = None,
              label: str = "Download CSV") -> None:
+    shown = getattr(ctx, "shown", None)
+    if shown is not None:  # every table a page offers for download is data it shows (snapshots hash it)
+        shown[view] = table
     lines = header_lines(ctx, view, extra)
     st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
                        file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",

@@ -125,7 +125,7 @@ def render() -> None:
     with page("claims", CLAIMS_PARAMS) as ctx:
         st.title("Claims")
         st.caption(EXPLAIN)
-        today = ctx.filters.known_at.date() if ctx.filters.known_at else date.today()
+        today = ctx.today()
         entries = cached.ledger(ctx.version, ctx.filters.known_at, today)
         if not entries:
             st.info("No claims in the store. `python -m fleet seed` loads the seed article's claims; editors can "

@@ -1,0 +1,150 @@
+"""Benchmarks ``views``, ``pages`` and ``rss``: every dashboard page, on seeded data and at scale.
+
+- ``views``: for each view registered in ``fleet.views.VIEWS`` (after ``load_all()``), the
+  time to compute its tables with ``build_view`` on a fresh ``SessionStore`` (loading the
+  frames included) on the synthetic store, beside the same on the seeded store.
+- ``pages``: in a fresh Python process on the synthetic store, an AppTest of each page in
+  ``fleet.ui.frame.pages()["Explore"]``: the first render of the first page (the overview)
+  is the *cold* render (nothing cached; target <= 3 s), then the median of warm reruns of
+  each page (target <= 200 ms).
+- ``rss``: the resident memory of that same process after rendering every Explore page
+  on the synthetic store (an AppTest measuring its own RSS with psutil, which is what a
+  streamlit server holding the same caches would hold), beside the same on the seeded
+  store. Target <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.registry import benchmark, median_seconds, row
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_TARGET_S, COLD_TARGET_S, RSS_TARGET_MB = 0.2, 3.0, 1024.0
+_cache: dict[tuple, dict] = {}
+
+
+def _views_time(url: str, page_id: str, repeat: int) -> float:
+    from fleet.db import make_engine
+    from fleet.views import SessionStore, build_view
+
+    engine = make_engine(url)
+    try:
+        return median_seconds(lambda: build_view(SessionStore(engine), page_id, {}), repeat)
+    finally:
+        engine.dispose()
+
+
+@benchmark("views")
+def bench_views(ctx) -> list[dict]:
+    from fleet.views import load_all
+
+    rows = []
+    for page_id in sorted(load_all()):
+        big = _views_time(ctx.sqlite_url(), page_id, max(1, ctx.repeat // 2))
+        seeded = _views_time(ctx.seeded_url(), page_id, ctx.repeat)
+        rows.append(row(f"views: {page_id} tables (build_view, frames loaded) at {ctx.spec.label} vs seeded (s)",
+                        big, seeded, "report", True))
+    return rows
+
+
+# --- AppTest in a child process ------------------------------------------------------------------
+
+def _page_script() -> None:
+    import os
+
+    from fleet.ui.frame import pages
+
+    target = os.environ["FLEET_BENCH_PAGE"]
+    [page] = [p for p in pages()["Explore"] if p.url_path == target]
+    page._page()
+
+
+def _list_script() -> None:
+    import streamlit as st
+
+    from fleet.ui.frame import pages
+
+    st.text(",".join(p.url_path for p in pages()["Explore"]))
+
+
+def explore_pages() -> list[str]:
+    """The Explore group's url paths (st.Page is only complete inside a script run)."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_function(_list_script, default_timeout=60).run().text[0].value.split(",")
+
+
+def child(warm_runs: int) -> dict:
+    """In this (fresh) process: cold first render, warm reruns of each Explore page, own RSS."""
+    import psutil
+    from streamlit.testing.v1 import AppTest
+
+    out: dict = {"pages": {}}
+    for path in explore_pages():
+        os.environ["FLEET_BENCH_PAGE"] = path
+        at = AppTest.from_function(_page_script, default_timeout=600)
+        started = time.perf_counter()
+        at.run()
+        first = time.perf_counter() - started
+        problems = [str(e.value) for e in at.exception] + [str(e.value) for e in at.error]
+        warm = []
+        for _ in range(warm_runs):
+            started = time.perf_counter()
+            at.run()
+            warm.append(time.perf_counter() - started)
+        out["pages"][path or "overview (default)"] = {"first": first, "warm": statistics.median(warm), "problems": problems}
+    out["rss_mb"] = psutil.Process().memory_info().rss / 2**20
+    return out
+
+
+def run_child(url: str, warm_runs: int) -> dict:
+    key = (url, warm_runs)
+    if key not in _cache:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "FLEET_DATABASE_URL": url}
+        done = subprocess.run([sys.executable, "-m", "bench.bench_views", str(warm_runs)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"AppTest child failed on {url}:\n{done.stderr[-3000:]}")
+        _cache[key] = json.loads(done.stdout.strip().splitlines()[-1])
+    return _cache[key]
+
+
+@benchmark("pages")
+def bench_pages(ctx) -> list[dict]:
+    big = run_child(ctx.sqlite_url(), ctx.repeat)
+    seeded = run_child(ctx.seeded_url(), ctx.repeat)
+    label = ctx.spec.label
+    rows, problems = [], []
+    for path, figures in big["pages"].items():
+        base = seeded["pages"][path]["warm"]
+        rows.append(row(f"pages: warm AppTest rerun of {path} at {label} vs seeded (s)", figures["warm"], base,
+                        f"<= {WARM_TARGET_S * 1000:.0f} ms", figures["warm"] <= WARM_TARGET_S and not figures["problems"]))
+        problems += [f"- {path}: {p}" for p in figures["problems"]]
+    first_path, first = next(iter(big["pages"].items()))
+    seeded_first = seeded["pages"][first_path]["first"]
+    rows.insert(0, row(f"pages: cold first render of {first_path} at {label} vs seeded (s)", first["first"],
+                       seeded_first, f"<= {COLD_TARGET_S:g} s", first["first"] <= COLD_TARGET_S))
+    ctx.section("pages", "First renders of each page in the same fresh process (only the first is cold): "
+                + ", ".join(f"{p} {f['first']:.2f} s" for p, f in big["pages"].items()) + ".\n"
+                + ("\nErrors shown by pages:\n" + "\n".join(problems) + "\n" if problems else ""))
+    return rows
+
+
+@benchmark("rss")
+def bench_rss(ctx) -> list[dict]:
+    big = run_child(ctx.sqlite_url(), ctx.repeat)
+    seeded = run_child(ctx.seeded_url(), ctx.repeat)
+    return [row(f"rss: app process after every Explore page at {ctx.spec.label} vs seeded (MB; AppTest in a child "
+                "process, psutil RSS)", big["rss_mb"], seeded["rss_mb"], f"<= {RSS_TARGET_MB:.0f} MB",
+                big["rss_mb"] <= RSS_TARGET_MB, digits=1)]
+
+
+if __name__ == "__main__":
+    print(json.dumps(child(int(sys.argv[1]))))

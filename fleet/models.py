@@ -30,6 +30,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -203,6 +204,10 @@ class Estimate(_Tombstoned, Base):
 
     __table_args__ = (
         Index("ix_estimate_org_chip_valid", "organisation_id", "chip_id", "valid_on"),
+        # corrections only, with what "known at T" reads: the live-estimate check never
+        # touches the table (migration 0006i)
+        Index("ix_estimate_correction", "supersedes_id", "recorded_at", "retracted_at",
+              sqlite_where=text("supersedes_id IS NOT NULL"), postgresql_where=text("supersedes_id IS NOT NULL")),
         CheckConstraint(_one_of("scope", Scope), name="scope"),
         CheckConstraint(_one_of("status", Status), name="status"),
         CheckConstraint(_one_of("certainty", Certainty), name="certainty"),

@@ -26,7 +26,7 @@ import pandas as pd
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
-GENERATOR_VERSION = 2  # bump when the generator changes, so cached stores are rebuilt
+GENERATOR_VERSION = 3  # bump when the generator changes, so cached stores are rebuilt
 START, END, NOW = pd.Timestamp("2016-01-01"), pd.Timestamp("2025-12-31"), pd.Timestamp("2026-06-30")
 POPULAR = ("H100", "A100", "H200", "B200", "GB200", "V100", "MI300", "TPU v5", "TPU v4", "Trainium")
 KINDS = ("company", "lab", "cloud", "hyperscaler", "academic", "government", "other")

@@ -29,7 +29,7 @@ from bench.registry import benchmark, median_seconds, row
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_TARGET_S, COLD_TARGET_S, RSS_TARGET_MB = 0.2, 3.0, 1024.0
-PAGE_TIMEOUT_S, CHILD_TIMEOUT_S = 900, 1500
+PAGE_TIMEOUT_S, CHILD_TIMEOUT_S = 600, 600
 FRAMES = ROOT / "bench" / ".cache" / "frames"
 _cache: dict[tuple, dict] = {}
 

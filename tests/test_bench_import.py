@@ -3,6 +3,8 @@ reports its figures in the bench registry's shape (speed itself is judged in ben
 
 from __future__ import annotations
 
+import csv
+
 from bench import bench_import, synthetic
 
 
@@ -18,6 +20,8 @@ def test_quick_import_benchmark_reports_three_figures():
 
 def test_the_import_file_is_the_synthetic_store_in_the_import_format():
     path = bench_import.cached_csv(synthetic.QUICK)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].split(",") == list(synthetic.CSV_COLUMNS)
-    assert len(lines) == 1 + synthetic.QUICK.estimates
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == list(synthetic.CSV_COLUMNS)
+    assert len(rows) == 1 + synthetic.QUICK.estimates
+    assert {r[0] for r in rows[1:]} <= {synthetic.org_name(i) for i in range(1, synthetic.QUICK.organisations + 1)}

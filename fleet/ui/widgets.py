@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fleet.chips import BASIS_LABEL
-from fleet.exports import to_csv_bytes
+from fleet.ui import cached
 
 LICENCE = ("licence: Epoch AI datasets CC-BY 4.0 (https://epoch.ai/data, Epoch AI); other figures from the public "
            "sources linked on each estimate")
@@ -38,7 +38,7 @@ def header_lines(ctx, view: str, extra: list[str] | None = None) -> list[str]:
 def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = None,
              label: str = "Download CSV") -> None:
     lines = header_lines(ctx, view, extra)
-    st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
+    st.download_button(label, data=cached.csv_bytes(table, tuple(lines)), mime="text/csv",
                        file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
                        on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
 

@@ -7,13 +7,16 @@ memory do not leak between them), on the same file:
 - ``to_sql``: ``pandas.read_csv`` + ``DataFrame.to_sql`` into one flat table;
 - ``fleet``: ``fleet.ingest.importer`` with full validation, name resolution,
   fingerprints, duplicate check and the batch/audit records, into a migrated store
-  holding the 10k organisations and 7 chips (added before the clock starts).
+  holding the synthetic organisations and the seed catalog's chips (added before the
+  clock starts).
 
 Targets (issue 5): fleet <= 1.5x plain, >= 3x faster than to_sql, peak RSS <= 1.5 GB.
-``run(quick)`` returns rows of {"name", "value", "baseline", "ratio", "target", "met"}.
-The CSV is generated with a fixed seed and cached under bench/.cache/ (git-ignored).
+``run(quick, repeat)`` returns rows of {"name", "value", "baseline", "ratio", "target",
+"met"} (medians of ``repeat`` runs each); registered as the ``import`` benchmark. The CSV
+is the synthetic store's estimates (``bench.synthetic.import_csv``: 1M rows, 10k with
+``--quick``), cached under bench/.cache/ (git-ignored).
 
-    python -m bench.bench_import [--quick] [--rows N]
+    python -m bench --only import [--quick]      (or: python -m bench.bench_import [--quick])
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import csv
 import json
 import os
 import resource
+import statistics
 import sqlite3
 import subprocess
 import sys
@@ -30,58 +34,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from bench import synthetic
+from bench.registry import benchmark, row
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(__file__).resolve().parent / ".cache"
-FULL_ROWS, QUICK_ROWS = 1_000_000, 5_000
-ORGS = 10_000
-CHIPS = ("NVIDIA H100 SXM5 80GB", "NVIDIA A100 SXM4 80GB", "NVIDIA H200 SXM", "NVIDIA B200",
-         "AMD Instinct MI300X", "Google TPU v5p", "NVIDIA V100 SXM2 32GB")
-COLUMNS = ("organisation", "chip", "count", "count_low", "count_high", "scope", "cluster", "valid_on", "status",
-           "certainty", "access", "country", "source_url", "source_title", "note")
 MAX_RSS_MB = 1536.0
 
 
-def org_name(i: int) -> str:
-    return f"Org {i:05d}"
-
-
-def generate(path: Path, rows: int, seed: int = 20231128) -> Path:
-    """A valid, duplicate-free estimates CSV: organisation x chip x date combinations."""
-    rng = np.random.default_rng(seed)
-    i = np.arange(rows)
-    orgs = i % ORGS
-    chips = (i // ORGS) % len(CHIPS)
-    days = np.datetime64("2020-01-01") + (i // (ORGS * len(CHIPS))).astype("timedelta64[D]") * 7
-    counts = rng.integers(8, 200_000, rows)
-    ranged = rng.random(rows) < 0.3
-    clustered = rng.random(rows) < 0.2
-    statuses = np.where(rng.random(rows) < 0.9, "operational", "decommissioned")
-    certainty = rng.choice(["confirmed", "likely", "speculative"], rows)
-    countries = rng.choice(["USA", "CHN", "GBR", "FRA", "JPN", ""], rows)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(COLUMNS)
-        for k in range(rows):
-            count = int(counts[k])
-            writer.writerow((
-                org_name(int(orgs[k])), CHIPS[chips[k]], count,
-                int(count * 0.8) if ranged[k] else "", int(count * 1.25) if ranged[k] else "",
-                "cluster" if clustered[k] else "fleet", f"Site {k % 97}" if clustered[k] else "",
-                str(days[k]), statuses[k], certainty[k], "owned", countries[k],
-                f"https://example.org/reports/{k % 50_000}", f"Report {k % 50_000}",
-                "" if k % 10 else "synthetic row",
-            ))
-    tmp.replace(path)
-    return path
-
-
-def cached_csv(rows: int) -> Path:
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"estimates_{rows}.csv"
-    return path if path.is_file() else generate(path, rows)
+def cached_csv(spec: synthetic.Spec) -> Path:
+    """The synthetic store's estimates in the import format (``bench.synthetic``), cached."""
+    return synthetic.import_csv(spec)
 
 
 # -- the three contenders, each run in a child process -------------------------------------
@@ -102,23 +64,24 @@ def run_to_sql(csv_path: Path, db_path: Path) -> None:
         frame.to_sql("flat", conn, index=False)
 
 
-def prepare_store(db_path: Path) -> str:
-    """A migrated store with the organisations and chips the CSV names (not timed)."""
+def prepare_store(db_path: Path, spec: synthetic.Spec) -> str:
+    """A migrated store with the seed catalog's chips and the synthetic organisations (not timed)."""
     from sqlalchemy import insert
 
+    from bench.synthstore import _chips
     from fleet import migrate
     from fleet.db import make_engine, write_session
-    from fleet.models import Chip, Organisation
+    from fleet.models import Organisation
     from fleet.names import name_key
 
     url = f"sqlite:///{db_path}"
     migrate.upgrade(url)
     engine = make_engine(url)
+    names = [synthetic.org_name(i) for i in range(1, spec.organisations + 1)]
     with write_session(engine) as (session, stamp):
-        session.execute(insert(Chip), [{"name": c, "name_key": name_key(c), "peak_ops_8bit": 1e15} for c in CHIPS])
+        _chips(session)
         session.execute(insert(Organisation), [
-            {"name": org_name(i), "name_key": name_key(org_name(i)), "kind": "company", "created_at": stamp.recorded_at}
-            for i in range(ORGS)])
+            {"name": n, "name_key": name_key(n), "kind": "company", "created_at": stamp.recorded_at} for n in names])
     engine.dispose()
     return url
 
@@ -153,11 +116,11 @@ def child(which: str, csv_path: Path, db_path: Path) -> dict:
     return {"seconds": seconds, "peak_rss_mb": peak_mb, **extra}
 
 
-def measure(which: str, csv_path: Path) -> dict:
+def measure(which: str, csv_path: Path, spec: synthetic.Spec) -> dict:
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
         db_path = Path(tmp) / f"{which}.db"
         if which == "fleet":
-            prepare_store(db_path)
+            prepare_store(db_path, spec)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         out = subprocess.run([sys.executable, "-m", "bench.bench_import", "--child", which, str(csv_path),
                               str(db_path)], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -166,43 +129,48 @@ def measure(which: str, csv_path: Path) -> dict:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(quick: bool, rows: int | None = None) -> list[dict]:
-    rows = rows or (QUICK_ROWS if quick else FULL_ROWS)
-    csv_path = cached_csv(rows)
-    plain, to_sql, fleet = (measure(w, csv_path) for w in ("plain", "to_sql", "fleet"))
-    label = f"{rows // 1000}k" if rows < 1_000_000 else f"{rows // 1_000_000}M"
+def _median(which: str, csv_path: Path, spec: synthetic.Spec, repeat: int) -> dict:
+    """Median seconds (and the largest peak RSS) of ``repeat`` fresh-process runs."""
+    runs = [measure(which, csv_path, spec) for _ in range(max(1, repeat))]
+    return {"seconds": statistics.median(r["seconds"] for r in runs), "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def run(quick: bool, repeat: int = 1) -> list[dict]:
+    spec = synthetic.spec_for(quick)
+    csv_path = cached_csv(spec)
+    plain, to_sql, fleet = (_median(w, csv_path, spec, repeat) for w in ("plain", "to_sql", "fleet"))
+    label = f"import: {spec.label} rows"
     vs_plain = fleet["seconds"] / plain["seconds"]
     speedup = to_sql["seconds"] / fleet["seconds"]
     return [
-        {"name": f"import {label} rows: fleet vs csv+executemany (s)", "value": round(fleet["seconds"], 3),
-         "baseline": round(plain["seconds"], 3), "ratio": round(vs_plain, 2), "target": "<= 1.5x",
-         "met": vs_plain <= 1.5},
-        {"name": f"import {label} rows: pandas read_csv+to_sql vs fleet (s)", "value": round(fleet["seconds"], 3),
-         "baseline": round(to_sql["seconds"], 3), "ratio": round(speedup, 2), "target": ">= 3x faster",
-         "met": speedup >= 3.0},
-        {"name": f"import {label} rows: peak RSS (MB)", "value": round(fleet["peak_rss_mb"], 1),
-         "baseline": round(plain["peak_rss_mb"], 1), "ratio": round(fleet["peak_rss_mb"] / MAX_RSS_MB, 2),
-         "target": f"<= {MAX_RSS_MB:.0f} MB", "met": fleet["peak_rss_mb"] <= MAX_RSS_MB},
+        row(f"{label}, fleet vs csv+executemany (s)", fleet["seconds"], plain["seconds"], "<= 1.5x", vs_plain <= 1.5),
+        {**row(f"{label}, fleet vs pandas read_csv+to_sql (s; ratio = speed-up)", fleet["seconds"],
+               to_sql["seconds"], ">= 3x faster", speedup >= 3.0), "ratio": round(speedup, 2)},
+        row(f"{label}, fleet peak RSS vs csv+executemany (MB)", fleet["peak_rss_mb"], plain["peak_rss_mb"],
+            f"<= {MAX_RSS_MB:.0f} MB", fleet["peak_rss_mb"] <= MAX_RSS_MB, digits=1),
     ]
 
 
+@benchmark("import")
+def bench(ctx) -> list[dict]:
+    return run(ctx.quick, repeat=1 if ctx.quick else 3)
+
+
 def table(results: list[dict]) -> str:
-    lines = ["| benchmark | value | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
-    lines += [f"| {r['name']} | {r['value']} | {r['baseline']} | {r['ratio']} | {r['target']} | "
-              f"{'yes' if r['met'] else 'NO'} |" for r in results]
-    return "\n".join(lines)
+    from bench.report import table as render
+
+    return render(results)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROWS:,} rows instead of {FULL_ROWS:,}")
-    parser.add_argument("--rows", type=int, help="rows to generate (overrides --quick)")
+    parser.add_argument("--quick", action="store_true", help="10k rows instead of 1M")
     parser.add_argument("--child", nargs=3, metavar=("WHICH", "CSV", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child[0], Path(args.child[1]), Path(args.child[2]))))
         return
-    print(table(run(args.quick, args.rows)))
+    print(table(run(args.quick)))
 
 
 if __name__ == "__main__":

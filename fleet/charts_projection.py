@@ -122,13 +122,27 @@ def run_chart(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.F
         return empty(title)
     fig = go.Figure()
     _lined(table, RUN, RUN_LOW, RUN_HIGH, fig, "FLOP")
+    _milestone_lines(fig, milestones, side="left")
+    return styled(fig, title, RUN, height=520)
+
+
+def _milestone_lines(fig: go.Figure, milestones: pd.DataFrame, *, side: str) -> None:
+    """A dotted line per milestone across the plot, labelled at its top ``side``.
+
+    One layout update with every shape and label: ``add_hline`` per line re-validated the
+    whole layout each time and was most of a warm rerun of the Projections page.
+    """
+    shapes, labels = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
     for _, m in milestones.iterrows():
         article = m["Kind"] == "article line"
-        fig.add_hline(y=m["Training compute (FLOP)"], line={"color": "#c0392b" if article else "#999",
-                                                             "dash": "dot" if article else "dash", "width": 1},
-                      annotation_text=safe(str(m["Milestone"])), annotation_position="top left",
-                      annotation_font={"size": 10, "color": "#c0392b" if article else "#666"})
-    return styled(fig, title, RUN, height=520)
+        y = m["Training compute (FLOP)"]
+        dash = ("dot" if article else "dash") if side == "left" else "dot"
+        shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
+                       "line": {"color": "#c0392b" if article else "#999", "dash": dash, "width": 1}})
+        font = {"size": 10, **({"color": "#c0392b" if article else "#666"} if side == "left" else {})}
+        labels.append({"text": safe(str(m["Milestone"])), "xref": "x domain", "x": 0 if side == "left" else 1,
+                       "yref": "y", "y": y, "xanchor": side, "yanchor": "bottom", "showarrow": False, "font": font})
+    fig.update_layout(shapes=shapes, annotations=labels)
 
 
 def total_chart(table: pd.DataFrame, fmt: str, title: str) -> go.Figure:
@@ -149,12 +163,7 @@ def runs_bar(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Fi
     fig = go.Figure(go.Bar(x=[safe(n) for n in shown["Organisation"]], y=shown[RUN], marker_color="#1f4e79",
                            customdata=shown[["Run uses"]].astype(str),
                            hovertemplate="%{x}: %{y:.3s} FLOP (%{customdata[0]})<extra></extra>"))
-    for _, m in milestones.iterrows():
-        article = m["Kind"] == "article line"
-        fig.add_hline(y=m["Training compute (FLOP)"], line={"color": "#c0392b" if article else "#999",
-                                                             "dash": "dot", "width": 1},
-                      annotation_text=safe(str(m["Milestone"])), annotation_position="top right",
-                      annotation_font={"size": 10})
+    _milestone_lines(fig, milestones, side="right")
     fig = styled(fig, title, RUN, height=480)
     fig.update_xaxes(title="Organisation")
     return fig

@@ -25,6 +25,8 @@ SETTINGS_DOC: dict[str, tuple[str, str, str]] = {
     "base_url": ("FLEET_BASE_URL", "base_url",
                  "Public URL of the app, used to build shareable and snapshot links"),
     "seed_dir": ("FLEET_SEED_DIR", "seed_dir", "Folder of the seed CSVs loaded by `fleet seed`"),
+    "frame_cache_dir": ("FLEET_FRAME_CACHE_DIR", "frame_cache_dir",
+                        "Folder where the app keeps big frames (Parquet, keyed on the data version); `off`: none"),
     # scrapers (fleet/ingest/scrapers): where each source is fetched from
     "epoch_gpu_clusters_url": ("FLEET_EPOCH_GPU_CLUSTERS_URL", "epoch_gpu_clusters_url",
                                "CSV fetched by the `epoch-gpu-clusters` scraper"),
@@ -49,6 +51,7 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     base_url: str = "http://localhost:8501"
     seed_dir: str = str(PROJECT_ROOT / "data" / "seed")
+    frame_cache_dir: str = str(PROJECT_ROOT / "data" / ".frames")
     epoch_gpu_clusters_url: str = "https://epoch.ai/data/gpu_clusters.csv"
     epoch_hardware_url: str = "https://epoch.ai/data/ml_hardware.csv"
     epoch_staff_url: str = "https://epoch.ai/data/ai_companies_staff_reports.csv"

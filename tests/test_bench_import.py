@@ -1,16 +1,27 @@
-"""Smoke test of the import benchmark: it runs end to end on a small file and reports its
-figures in the bench registry's shape (speed itself is judged in bench/, not here)."""
+"""Smoke test of the import benchmark: it runs end to end on the quick synthetic file and
+reports its figures in the bench registry's shape (speed itself is judged in bench/, not here)."""
 
 from __future__ import annotations
 
-from bench import bench_import
+import csv
+
+from bench import bench_import, synthetic
 
 
 def test_quick_import_benchmark_reports_three_figures():
     results = bench_import.run(quick=True)
-    assert [r["name"].split(":")[0] for r in results] == ["import 5k rows"] * 3
+    assert [r["name"].split(",")[0] for r in results] == ["import: 10k rows"] * 3
     for row in results:
         assert set(row) == {"name", "value", "baseline", "ratio", "target", "met"}
         assert row["value"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
         assert isinstance(row["met"], bool)
-    assert "| import 5k rows: peak RSS (MB) |" in bench_import.table(results)
+    assert "| import: 10k rows, fleet peak RSS vs csv+executemany (MB) |" in bench_import.table(results)
+
+
+def test_the_import_file_is_the_synthetic_store_in_the_import_format():
+    path = bench_import.cached_csv(synthetic.QUICK)
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == list(synthetic.CSV_COLUMNS)
+    assert len(rows) == 1 + synthetic.QUICK.estimates
+    assert {r[0] for r in rows[1:]} <= {synthetic.org_name(i) for i in range(1, synthetic.QUICK.organisations + 1)}

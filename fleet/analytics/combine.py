@@ -65,14 +65,41 @@ class Combined:
     contributions: pd.DataFrame  # the estimates each figure rests on
 
 
-def prepare(estimates: pd.DataFrame, options: CombineOptions) -> pd.DataFrame:
-    """Filter to what may count at the as-of date and add the working columns."""
-    e = estimates
-    keep = e["valid_on"] <= pd.Timestamp(options.as_of)
-    keep &= e["certainty"].map(CERTAINTY_RANK).fillna(0) >= CERTAINTY_RANK[Certainty(options.min_certainty)]
+# The columns the rule reads; ``combine`` works on these alone and brings an estimate's
+# other columns (sources, quotes, notes ...) back only for the rows it reports.
+WORK_COLUMNS = ("id", "organisation_id", "user_organisation_id", "chip_id", "count", "count_low", "count_high",
+                "h100e", "h100e_low", "h100e_high", "scope", "cluster", "valid_on", "status", "certainty")
+
+
+def _passing(e: pd.DataFrame, options: CombineOptions) -> np.ndarray:
+    """Which rows may count at the as-of date (a boolean mask, computed column-wise)."""
+    keep = (e["valid_on"] <= pd.Timestamp(options.as_of)).to_numpy().copy()
+    floor = CERTAINTY_RANK[Certainty(options.min_certainty)]
+    allowed = [c.value for c, rank in CERTAINTY_RANK.items() if rank >= floor]
+    keep &= e["certainty"].isin(allowed).to_numpy()
     if not options.include_planned:
-        keep &= e["status"] != Status.PLANNED
-    e = e.loc[keep].copy()
+        keep &= (e["status"] != Status.PLANNED).to_numpy()
+    return keep
+
+
+def _cluster_keys(cluster: pd.Series) -> np.ndarray:
+    # casefold and strip each distinct name once (a few hundred), not each of a million rows
+    codes, uniques = pd.factorize(cluster, use_na_sentinel=True)
+    keys = pd.Index(uniques, dtype=object).astype(str).str.casefold().str.strip().to_numpy(dtype=object)
+    return np.append(keys, "")[codes]
+
+
+def prepare(estimates: pd.DataFrame, options: CombineOptions, *, narrow: bool = False) -> pd.DataFrame:
+    """Filter to what may count at the as-of date and add the working columns.
+
+    ``narrow`` keeps only ``WORK_COLUMNS`` (plus ``_row``, each row's position in
+    ``estimates``), which is what ``combine`` needs: far less copying on big frames.
+    """
+    keep = _passing(estimates, options)
+    source = estimates[[c for c in WORK_COLUMNS if c in estimates]] if narrow else estimates
+    e = source.loc[keep]  # a boolean .loc copies: the caller's frame is never modified
+    if narrow:
+        e["_row"] = np.flatnonzero(keep)
     e["owner_id"] = e["organisation_id"].astype("int64")
     holder = e["organisation_id"]
     if options.attribute_to == "user":
@@ -85,7 +112,7 @@ def prepare(estimates: pd.DataFrame, options: CombineOptions) -> pd.DataFrame:
     high = np.where(has_chip, e["count_high"].astype("float64"), e["h100e_high"].astype("float64"))
     e["qty_low"] = pd.Series(low, index=e.index).fillna(e["qty"])
     e["qty_high"] = pd.Series(high, index=e.index).fillna(e["qty"])
-    e["cluster_key"] = e["cluster"].fillna("").astype(str).str.casefold().str.strip()
+    e["cluster_key"] = _cluster_keys(e["cluster"])
     return e
 
 
@@ -113,7 +140,7 @@ def _component(frame: pd.DataFrame, name: str, keys: list[str]) -> tuple[pd.Data
 
 
 def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
-    e = prepare(estimates, options)
+    e = prepare(estimates, options, narrow=True)
     is_fleet, no_chip = e["scope"] == "fleet", e["chip_key"] == H100E_ONLY
     fleet, fleet_rows = _component(e.loc[is_fleet & ~no_chip], "fleet", PART_KEYS)
     cluster_latest = _latest(e.loc[~is_fleet], ["holder_id", "owner_id", "cluster_key"])
@@ -132,21 +159,38 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
     contributions["counted"] = ((contributions["component"] == "fleet") == (contributions["basis"] == "fleet")) | (
         contributions["component"] == "whole")
-    return Combined(by_chip=_sum_parts(parts), whole=whole, contributions=contributions)
+    return Combined(by_chip=_sum_parts(parts), whole=whole, contributions=_with_all_columns(contributions, estimates))
+
+
+def _with_all_columns(contributions: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
+    """The reported estimates with every column the caller's frame has, in its order first."""
+    rows = contributions.pop("_row").to_numpy()
+    extra = [c for c in estimates.columns if c not in contributions.columns]
+    if extra:
+        restored = estimates[extra].iloc[rows].reset_index(drop=True)
+        contributions = pd.concat([contributions.reset_index(drop=True), restored], axis=1)
+    first = [c for c in estimates.columns if c in contributions.columns]
+    return contributions[first + [c for c in contributions.columns if c not in first]]
 
 
 def _sum_parts(parts: pd.DataFrame) -> pd.DataFrame:
     """Add up the owners' parts of each (holder, chip); one part is the usual case."""
     numeric = ["fleet_qty", "fleet_low", "fleet_high", "clusters_qty", "clusters_low", "clusters_high",
                "qty", "low", "high", "n_clusters"]
-    grouped = parts.groupby(level=KEYS, sort=False)
-    out = grouped[numeric].sum(min_count=1)
-    out["n_clusters"] = out["n_clusters"].fillna(0).astype("int64")
-    out["valid_on"] = grouped["valid_on"].max()
-    # vectorised (a per-group lambda dominated the cost of combining many dates at once)
-    bases = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed") if len(parts) else []
-    out["basis"] = bases
-    return out.reset_index()
+    shared = parts.index.droplevel("owner_id").duplicated(keep=False)
+    # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
+    # their user) need the group-by, which is most of the cost on a big store.
+    single = parts.loc[~shared].reset_index(level="owner_id", drop=True)
+    single = single[numeric + ["valid_on", "basis"]].astype({"n_clusters": "float64"})
+    if shared.any():
+        grouped = parts.loc[shared].groupby(level=KEYS, sort=False)
+        many = grouped[numeric].sum(min_count=1)
+        many["valid_on"] = grouped["valid_on"].max()
+        # vectorised (a per-group lambda dominated the cost of combining many dates at once)
+        many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed")
+        single = pd.concat([single, many])
+    single["n_clusters"] = single["n_clusters"].fillna(0).astype("int64")
+    return single.reset_index()
 
 
 def _choose(both: pd.DataFrame) -> pd.DataFrame:

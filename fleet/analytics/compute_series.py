@@ -23,7 +23,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine, prepare
+from fleet.analytics.combine import H100E_ONLY, WHOLE, WORK_COLUMNS, CombineOptions, combine, prepare
 from fleet.analytics.fleet import h100e_by_chip
 from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series
 from fleet.vocab import Certainty, Status
@@ -97,7 +97,11 @@ _STRIDE = 1 << 32
 
 def _stack_dates(estimates: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
     """One slice per date (the estimates valid by then), holder ids encoded with the date's index."""
-    ordered = estimates.sort_values("valid_on", kind="stable")
+    # Only the rule's own columns, low-cardinality text as categories: each date repeats
+    # every row valid by then, so a wide frame here multiplies into gigabytes at scale.
+    narrow = estimates[[c for c in WORK_COLUMNS if c in estimates]]
+    narrow = narrow.astype({c: "category" for c in ("scope", "cluster", "status", "certainty") if c in narrow})
+    ordered = narrow.sort_values("valid_on", kind="stable")
     valid = ordered["valid_on"].to_numpy(dtype="datetime64[ns]")
     cut = np.searchsorted(valid, np.array([np.datetime64(pd.Timestamp(d)) for d in dates], dtype="datetime64[ns]"),
                           side="right")

@@ -29,7 +29,7 @@ def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -
     difference becomes a ``WHOLE`` row, so that summing rows gives the larger of the two.
     """
     catalog = chips.set_index("id")
-    out = combined.by_chip.copy()
+    out = combined.by_chip.copy(deep=False)  # copy-on-write: new columns never reach combined.by_chip
     only = out["chip_key"] == H100E_ONLY
     out["factor"] = np.where(only, 1.0, out["chip_key"].map(factor_series(catalog, basis)).astype("float64"))
     out["chip"] = np.where(only, H100E_ONLY_NAME, out["chip_key"].map(catalog["name"]))
@@ -65,11 +65,18 @@ def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
 
 def chip_mix(known: pd.DataFrame) -> pd.Series:
     """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out)."""
-    ordered = known.sort_values("h100e", ascending=False)
-    share = ordered["h100e"] / ordered.groupby("holder_id")["h100e"].transform("sum")
-    ordered = ordered.assign(label=ordered["chip"] + " " + (share * 100).round(0).astype("Int64").astype(str) + "%")
-    ordered = ordered.loc[share >= 0.005]
-    return ordered.groupby("holder_id", sort=False)["label"].agg(", ".join)
+    ordered = known.sort_values(["holder_id", "h100e"], ascending=[True, False], kind="stable")
+    share = ordered["h100e"] / ordered.groupby("holder_id", sort=False)["h100e"].transform("sum")
+    listed = (share >= 0.005).to_numpy()
+    ordered, share = ordered.loc[listed], share.loc[listed]
+    labels = (ordered["chip"].astype(str) + " " + (share * 100).round(0).astype("Int64").astype(str) + "%").to_numpy()
+    holders = ordered["holder_id"].to_numpy()
+    if not len(holders):
+        return pd.Series(dtype=object)
+    # one join per holder over contiguous runs (the rows are sorted by holder)
+    starts = np.flatnonzero(np.r_[True, holders[1:] != holders[:-1]])
+    ends = np.r_[starts[1:], len(holders)]
+    return pd.Series([", ".join(labels[a:b]) for a, b in zip(starts, ends)], index=holders[starts])
 
 
 def _certainty_label(ranks: pd.Series) -> pd.Series:
@@ -87,11 +94,14 @@ def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFra
     unknown = by_chip.loc[~by_chip["spec_known"] & (by_chip["qty"] > 0)].groupby("holder_id").size()
     totals = totals.join(unknown.rename("chips_unknown_spec"), how="outer")
     totals["chips_unknown_spec"] = totals["chips_unknown_spec"].fillna(0).astype("int64")
-    used = contributions.loc[counted(contributions, by_chip)]
-    totals["n_sources"] = used.groupby("holder_id")["source_url"].nunique().reindex(totals.index).fillna(0).astype(
-        "int64")
+    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "id", "source_url", "certainty"]]
+    # distinct sources counted on integer codes: a string nunique is most of the cost at scale
+    codes = pd.Series(pd.factorize(used["source_url"])[0], index=used.index).where(used["source_url"].notna())
+    totals["n_sources"] = codes.groupby(used["holder_id"]).nunique().reindex(totals.index).fillna(0).astype("int64")
     totals["n_estimates"] = used.groupby("holder_id")["id"].size().reindex(totals.index).fillna(0).astype("int64")
-    lowest = used["certainty"].map(CERTAINTY_RANK).groupby(used["holder_id"]).min()
+    ranks = pd.Series({str(c): rank for c, rank in CERTAINTY_RANK.items()})
+    lowest = pd.Series(ranks.reindex(used["certainty"].astype(object)).to_numpy(), index=used.index).groupby(
+        used["holder_id"]).min()
     totals["certainty"] = _certainty_label(lowest.reindex(totals.index))
     for column in ("h100e", "h100e_low", "h100e_high"):
         totals[column] = totals[column].fillna(0.0)
@@ -124,7 +134,8 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     if countries:
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
     by_chip = by_chip.loc[by_chip["holder_id"].isin(keep)]
-    contributions = combined.contributions.loc[combined.contributions["holder_id"].isin(keep)].copy()
+    listed = combined.contributions["holder_id"].isin(keep)
+    contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
     contributions["counted"] = counted(contributions, by_chip)
     totals = org_totals(by_chip, contributions).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())

@@ -14,8 +14,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fleet import provenance
-from fleet.exports import to_csv_bytes
 from fleet.provenance import LICENCE  # noqa: F401  (re-exported for the pages)
+from fleet.ui import cached
 
 
 # Geo charts read their outlines from our own server (static/topojson), not plotly's CDN.
@@ -37,7 +37,7 @@ def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = N
     if shown is not None:  # every table a page offers for download is data it shows (snapshots hash it)
         shown[view] = table
     lines = header_lines(ctx, view, extra)
-    st.download_button(label, data=to_csv_bytes(table, header_lines=lines), mime="text/csv",
+    st.download_button(label, data=cached.csv_bytes(table, tuple(lines)), mime="text/csv",
                        file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
                        on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
 

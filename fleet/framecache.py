@@ -1,0 +1,68 @@
+"""Frames read from the store, kept on disk as Parquet and keyed on the data version.
+
+Reading a million estimates through the database driver builds a million Python rows
+(tens of seconds); reading the same frame back from Parquet takes a fraction of a second.
+So the app keeps each big frame it loads in ``Settings.frame_cache_dir``, named by a hash
+of (what was read, database URL, data version, high-water mark, known_at). Every write
+bumps the version and the high-water mark (``fleet.db.write_session``), so a cached file
+can never be served for data it does not hold: a changed store simply misses. A server
+restart, or a second server process, starts from the file instead of the database.
+
+At most ``KEEP`` files are kept (least recently used go first). An unreadable file is
+logged, deleted and read again from the database. No streamlit here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+FORMAT = 1  # bump when a cached frame's columns or dtypes change
+KEEP = 8
+
+
+def path_for(directory: str | Path, key: tuple) -> Path:
+    digest = hashlib.sha256(repr((FORMAT, *key)).encode()).hexdigest()[:32]
+    return Path(directory) / f"frame-{digest}.parquet"
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    try:
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        return None
+    except Exception:  # a torn or foreign file: say so, drop it, read the store again
+        log.warning("frame cache file %s is unreadable; reading from the database", path, exc_info=True)
+        path.unlink(missing_ok=True)
+        return None
+    os.utime(path)  # recently used: kept longest
+    return frame
+
+
+def _write(path: Path, frame: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
+    files = sorted(path.parent.glob("frame-*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in files[KEEP:]:
+        stale.unlink(missing_ok=True)
+
+
+def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``load()``'s frame, from the file for ``key`` when there is one (``directory`` empty or
+    ``off``: no disk cache). ``key`` must name the data version it was read at."""
+    if not directory or str(directory) == "off":
+        return load()
+    path = path_for(directory, key)
+    frame = _read(path)
+    if frame is None:
+        frame = load()
+        _write(path, frame.reset_index(drop=True))
+    return frame

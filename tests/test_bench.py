@@ -1,0 +1,41 @@
+"""Smoke test of the benchmark harness: ``python -m bench --quick`` runs every registered
+benchmark on the 10k-estimate synthetic store and writes its report (speed is judged in
+bench/RESULTS.md from full runs, not here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+def test_quick_run_measures_every_benchmark_and_writes_the_report(tmp_path, pg_server):
+    from bench.registry import BENCHMARKS
+    from bench.suite import load
+
+    load()
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert all(set(r) == {"name", "value", "baseline", "ratio", "target", "met"} for r in rows)
+    owners = {r["name"].split(":")[0] for r in rows}
+    assert owners == set(BENCHMARKS) - {"explain"}  # explain writes query plans, not figures
+    assert all(r["value"] > 0 for r in rows)
+    report = (tmp_path / "RESULTS.md").read_text()
+    assert "| benchmark | value | baseline | ratio | target | met |" in report
+    assert "QUERY PLAN" in report or "SCAN" in report or "SEARCH" in report  # the SQLite plan
+    assert "Seq Scan" in report or "Index" in report  # the Postgres plan
+
+
+def test_only_rejects_an_unknown_benchmark_by_name():
+    done = subprocess.run([sys.executable, "-m", "bench", "--only", "nope"], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 2
+    assert "--only: unknown benchmark nope" in done.stderr and "import" in done.stderr

@@ -27,6 +27,8 @@ from fleet.db import make_engine
 PG_URL = os.environ.get("FLEET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 BACKENDS = ["sqlite", "postgres"]
+# AppTest fixtures (open_page, seeded_sqlite) shared by the page tests.
+pytest_plugins = ["tests.apptest"]
 
 
 def pytest_configure(config):

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from fleet.db import make_engine
 from tests.factories import add_chip, add_estimates, add_org, estimate_row, retract
+from tests.apptest import ok, query
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -42,28 +43,6 @@ def _countries():
 
 
 PAGES = {"organisation": _organisation, "chips": _chips, "researchers": _researchers, "countries": _countries}
-
-
-@pytest.fixture
-def open_page(monkeypatch):
-    def make(url: str, script, **query) -> AppTest:
-        monkeypatch.setenv("FLEET_DATABASE_URL", url)
-        at = AppTest.from_function(script, default_timeout=120)
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-    return make
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def query(at: AppTest) -> dict:
-    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
-            for k in at.query_params}
 
 
 def charts(at: AppTest) -> list[dict]:

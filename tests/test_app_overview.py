@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from fleet.chips import Basis
 from fleet.db import make_engine
 from tests.factories import add_estimates, add_org, estimate_row
+from tests.apptest import ok, query
 
 
 def _overview():
@@ -26,35 +27,6 @@ def _rich_poor():
     from fleet.ui.pages import rich_poor
 
     rich_poor.render()
-
-
-@pytest.fixture
-def seeded_sqlite(templates):
-    url, drop = templates.clone("sqlite", "seeded")
-    yield url
-    drop()
-
-
-@pytest.fixture
-def open_page(monkeypatch):
-    def make(url: str, script, **query) -> AppTest:
-        monkeypatch.setenv("FLEET_DATABASE_URL", url)
-        at = AppTest.from_function(script, default_timeout=120)
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-    return make
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
-def query(at: AppTest) -> dict:
-    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
-            for k in at.query_params}
 
 
 def metrics(at: AppTest) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.apptest import ok, query
 
 SCEN = "Meta:B200:100000:2027-06-30;xAI:GB200:50000:2026-12-31"
 
@@ -22,37 +23,8 @@ def _claims():
     claims.render()
 
 
-@pytest.fixture
-def seeded_sqlite(request, templates):
-    url, drop = templates.clone("sqlite", "seeded")
-    yield url
-    drop()
-
-
-@pytest.fixture
-def open_page(monkeypatch):
-    def make(url: str, script, **query) -> AppTest:
-        monkeypatch.setenv("FLEET_DATABASE_URL", url)
-        at = AppTest.from_function(script, default_timeout=120)
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at.run()
-    return make
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
-    return at
-
-
 def subheaders(at: AppTest) -> list[str]:
     return [s.value for s in at.subheader]
-
-
-def query(at: AppTest) -> dict:
-    return {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
-            for k in at.query_params}
 
 
 # --- Projections ----------------------------------------------------------------------------------

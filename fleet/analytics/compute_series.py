@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from fleet.analytics.combine import H100E_ONLY, WHOLE, WORK_COLUMNS, CombineOptions, combine, prepare
+from fleet.analytics.date_stack import date_stacks, decode
 from fleet.analytics.fleet import h100e_by_chip
 from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series
 from fleet.vocab import Certainty, Status
@@ -76,7 +77,7 @@ def _largest_cluster(contributions: pd.DataFrame, flops: pd.Series) -> pd.DataFr
     """Per holder, the FLOP/s of its largest named cluster (point, low, high)."""
     rows = contributions.loc[contributions["component"] == "cluster"]
     if rows.empty:
-        return pd.DataFrame(columns=["cluster_flops", "cluster_flops_low", "cluster_flops_high"])
+        return pd.DataFrame(columns=["cluster_flops", "cluster_flops_low", "cluster_flops_high"], dtype="float64")
     keys = ["holder_id", "owner_id", "cluster_key", "chip_key"]
     grouped = rows.groupby(keys, sort=False)
     per_chip = grouped.agg(qty=("qty", "median"), low=("qty_low", "min"), high=("qty_high", "max"))
@@ -89,39 +90,8 @@ def _largest_cluster(contributions: pd.DataFrame, flops: pd.Series) -> pd.DataFr
     return best.rename(columns={"qty": "cluster_flops", "low": "cluster_flops_low", "high": "cluster_flops_high"})
 
 
-# Holder ids are encoded as ``date_index * _STRIDE + id`` so that one call of the combining
-# rule evaluates every date at once (each date's slice only holds the estimates valid by
-# then), instead of one call per date; the rule itself is reused unchanged.
-_STRIDE = 1 << 32
-
-
-def _stack_dates(estimates: pd.DataFrame, dates: list[date]) -> pd.DataFrame:
-    """One slice per date (the estimates valid by then), holder ids encoded with the date's index."""
-    # Only the rule's own columns, low-cardinality text as categories: each date repeats
-    # every row valid by then, so a wide frame here multiplies into gigabytes at scale.
-    narrow = estimates[[c for c in WORK_COLUMNS if c in estimates]]
-    narrow = narrow.astype({c: "category" for c in ("scope", "cluster", "status", "certainty") if c in narrow})
-    ordered = narrow.sort_values("valid_on", kind="stable")
-    valid = ordered["valid_on"].to_numpy(dtype="datetime64[ns]")
-    cut = np.searchsorted(valid, np.array([np.datetime64(pd.Timestamp(d)) for d in dates], dtype="datetime64[ns]"),
-                          side="right")
-    rows = np.concatenate([np.arange(n) for n in cut]) if cut.sum() else np.array([], dtype="int64")
-    offset = np.repeat(np.arange(len(dates), dtype="int64") * _STRIDE, cut)
-    stacked = ordered.iloc[rows].reset_index(drop=True)
-    stacked["organisation_id"] = stacked["organisation_id"].astype("int64").to_numpy() + offset
-    user = stacked["user_organisation_id"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    stacked["user_organisation_id"] = pd.array(np.where(np.isnan(user), np.nan, user + offset), dtype="Float64") \
-        .astype("Int64")
-    return stacked
-
-
-def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: Iterable[date],
-                     options: SeriesOptions) -> pd.DataFrame:
-    """One row per (date, holder): H100e, peak FLOP/s and largest cluster, with ranges."""
-    dates = sorted(set(dates))
-    stacked = _stack_dates(estimates, dates) if len(estimates) and dates else estimates.iloc[0:0]
-    if stacked.empty:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
+def _figures(stacked: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: list[date],
+             options: SeriesOptions) -> pd.DataFrame:
     combined = combine(stacked, options.combine_options(dates[-1]))
     by_chip = h100e_by_chip(combined, chips, options.basis)
     if by_chip.empty:
@@ -139,10 +109,21 @@ def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Ser
     out = frame.groupby("holder_id").sum(min_count=1)
     out["unknown_spec"] = out["unknown_spec"].fillna(0).astype("int64")
     out = out.join(_largest_cluster(combined.contributions, flops)).reset_index()
-    index, holder = np.divmod(out["holder_id"].to_numpy(dtype="int64"), _STRIDE)
-    out["holder_id"] = holder
-    out["date"] = pd.to_datetime(pd.Series([pd.Timestamp(d) for d in dates])).to_numpy()[index]
+    out["date"], out["holder_id"] = decode(out["holder_id"], dates)
     return out.reindex(columns=SERIES_COLUMNS)
+
+
+def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: Iterable[date],
+                     options: SeriesOptions) -> pd.DataFrame:
+    """One row per (date, holder): H100e, peak FLOP/s and largest cluster, with ranges."""
+    dates = sorted(set(dates))
+    parts = [_figures(stacked, chips, flops, dates, options)
+             for stacked in date_stacks(estimates, dates, options.combine_options(dates[-1] if dates else None))]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    # a run of dates without clusters (or organisation-wide figures) has empty, untyped columns
+    return pd.concat(parts, ignore_index=True).astype({c: "float64" for c in SERIES_COLUMNS[2:-1]})
 
 
 def _keep_holders(frame: pd.DataFrame, organisations: pd.DataFrame, options: SeriesOptions) -> pd.DataFrame:
@@ -221,24 +202,29 @@ def estimate_points(estimates: pd.DataFrame, chips: pd.DataFrame, holder_id: int
 
 CHIP_SERIES_COLUMNS = ["date", "holder_id", "chip_key", "chip", "family", "qty", "h100e", "h100e_low",
                        "h100e_high", "spec_known"]
+CHIP_SERIES_TYPES = {"holder_id": "int64", "chip_key": "int64", "qty": "float64", "h100e": "float64",
+                     "h100e_low": "float64", "h100e_high": "float64", "spec_known": "bool", "chip": "str",
+                     "family": "str"}
 
 
 def chip_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: Iterable[date],
                 options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
     """Long frame (``CHIP_SERIES_COLUMNS``): one row per (date, holder, chip) priced in H100e on the basis.
 
-    All dates go through one call of the combining rule (``_stack_dates``), like ``fleet_series``.
+    The dates go through the combining rule a run at a time (``fleet.analytics.date_stack``), like ``fleet_series``.
     A chip without the basis's figure keeps its count with ``spec_known`` False and NaN H100e.
     """
     dates = sorted(set(dates))
     pool = relevant_estimates(estimates, options.holders)
-    stacked = _stack_dates(pool, dates) if len(pool) and dates else pool.iloc[0:0]
-    if stacked.empty:
+    parts = []
+    for stacked in date_stacks(pool, dates, options.combine_options(dates[-1] if dates else None)):
+        by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
+        by_chip = by_chip.loc[by_chip["qty"] > 0]
+        when, holder = decode(by_chip["holder_id"], dates)
+        parts.append(by_chip.assign(holder_id=holder, date=when).reindex(columns=CHIP_SERIES_COLUMNS))
+    if not parts:
         return pd.DataFrame(columns=CHIP_SERIES_COLUMNS).astype({"date": "datetime64[ns]"})
-    by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
-    by_chip = by_chip.loc[by_chip["qty"] > 0]
-    index, holder = np.divmod(by_chip["holder_id"].to_numpy(dtype="int64"), _STRIDE)
-    out = by_chip.assign(holder_id=holder, date=pd.to_datetime(pd.Series([pd.Timestamp(d) for d in dates]))
-                         .to_numpy()[index])
-    out = _keep_holders(out.reindex(columns=CHIP_SERIES_COLUMNS), organisations, options)
+    # a run of dates without organisation-wide figures concatenates untyped empty columns
+    out = pd.concat(parts, ignore_index=True).astype(CHIP_SERIES_TYPES)
+    out = _keep_holders(out, organisations, options)
     return out.sort_values(["date", "holder_id", "chip_key"], ignore_index=True)

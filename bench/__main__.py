@@ -1,4 +1,4 @@
-"""``python -m bench [--quick] [--only NAME ...] [--list]``: run the registered benchmarks.
+"""``python -m bench [--quick] [--only NAME ...] [--no-browser] [--list]``: run the registered benchmarks.
 
 Prints each figure beside its baseline and the ratio, then writes bench/RESULTS.md and
 bench/results.json (``--quick`` writes to bench/.cache/quick/ instead, so a smoke run never
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from bench import report
-from bench.registry import BENCHMARKS, Context
+from bench.registry import BENCHMARKS, NEEDS_BROWSER, Context
 from bench.suite import load
 
 HERE = Path(__file__).resolve().parent
@@ -23,6 +23,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k estimates instead of 1M (the smoke mode)")
     parser.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark (repeatable)")
+    parser.add_argument("--no-browser", action="store_true",
+                        help="leave out the benchmarks that drive Chromium (for machines without /usr/bin/chromium)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     parser.add_argument("--out", type=Path, help="where to write RESULTS.md and results.json")
     return parser.parse_args(argv)
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"--only: unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
         return 2
-    ran = args.only or list(BENCHMARKS)
+    ran = [n for n in args.only or list(BENCHMARKS) if not (args.no_browser and n in NEEDS_BROWSER)]
     ctx = Context(quick=args.quick, repeat=1 if args.quick else 5)
     rows: list[dict] = []
     for name in ran:

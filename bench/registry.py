@@ -19,11 +19,14 @@ from bench import synthetic
 
 Row = dict
 BENCHMARKS: dict[str, Callable[["Context"], list[Row]]] = {}
+NEEDS_BROWSER: set[str] = set()
 
 
-def benchmark(name: str):
+def benchmark(name: str, *, needs_browser: bool = False):
     def register(fn: Callable[["Context"], list[Row]]):
         BENCHMARKS[name] = fn
+        if needs_browser:
+            NEEDS_BROWSER.add(name)
         return fn
     return register
 

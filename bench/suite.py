@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("bench.bench_import", "bench.bench_state", "bench.bench_views", "bench.bench_snapshot", "bench.bench_stores",
-           "bench.bench_scrape")
+MODULES = ("bench.bench_import", "bench.bench_state", "bench.bench_views", "bench.bench_browser", "bench.bench_snapshot",
+           "bench.bench_stores", "bench.bench_scrape")
 
 
 def load() -> None:

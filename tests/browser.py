@@ -23,6 +23,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
+# The first plotly chart's drawing: what "the page shows a chart" means to the browser tests
+# and to the browser benchmark (bench/bench_browser.py).
+CHART = '[data-testid="stPlotlyChart"] .main-svg'
+TIMEOUT = 90_000  # ms; the first render of a page computes and caches its data
 
 
 def require_chromium() -> None:
@@ -76,6 +80,13 @@ def streamlit_server(database_url: str, workdir: Path, **env_extra: str):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def wait_rendered(page, timeout: int = TIMEOUT) -> None:
+    """Until the script has finished running (no running indicator) and the main block exists."""
+    page.wait_for_selector('[data-testid="stMain"]', timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
 
 
 @contextmanager

@@ -14,20 +14,18 @@ from urllib.parse import quote
 import pytest
 
 from fleet.db import make_engine
-from tests.browser import ARTIFACTS, chromium, require_chromium, streamlit_server
+from tests.browser import ARTIFACTS, CHART, TIMEOUT, chromium, require_chromium, streamlit_server, wait_rendered
 from tests.factories import add_estimates, add_org
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 XSS = "<img src=x onerror=alert(1)>"
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
 TABLE = '[data-testid="stDataFrame"]'
 # Each Explore page and what it must show: a chart (the dashboard and projections) or, for the
 # claims ledger, its table.
 EXPLORE = {"": CHART,  # the Overview is the home page, served at /
            "rich-poor": CHART, "organisation": CHART, "chips": CHART, "researchers": CHART,
            "countries": CHART, "projections": CHART, "claims": TABLE}
-TIMEOUT = 90_000  # ms; the first render of a page computes and caches its data
 
 
 @pytest.fixture(scope="module")

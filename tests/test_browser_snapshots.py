@@ -11,13 +11,12 @@ from datetime import date
 import pytest
 
 from fleet.db import make_engine
-from tests.browser import ARTIFACTS, chromium, require_chromium, streamlit_server
+from tests.browser import ARTIFACTS, CHART, TIMEOUT, chromium, require_chromium, streamlit_server, wait_rendered
 from tests.factories import add_estimates, add_org
-from tests.test_browser import TIMEOUT, assert_no_error, wait_rendered
+from tests.test_browser import assert_no_error
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
-CHART = '[data-testid="stPlotlyChart"] .main-svg'
 METRICS = '[data-testid="stMetricValue"]'
 
 

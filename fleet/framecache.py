@@ -8,6 +8,10 @@ bumps the version and the high-water mark (``fleet.db.write_session``), so a cac
 can never be served for data it does not hold: a changed store simply misses. A server
 restart, or a second server process, starts from the file instead of the database.
 
+The combined fleet state for a view's filters is kept the same way (``cached_frames``):
+a materialised current state, so a new server process draws the overview from a few
+small files instead of reading and combining every estimate.
+
 At most ``KEEP`` files are kept (least recently used go first). An unreadable file is
 logged, deleted and read again from the database. No streamlit here.
 """
@@ -24,7 +28,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 FORMAT = 1  # bump when a cached frame's columns or dtypes change
-KEEP = 8
+KEEP = 24  # an estimates frame is one file, a fleet state four
 
 
 def path_for(directory: str | Path, key: tuple) -> Path:
@@ -66,3 +70,22 @@ def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd
         frame = load()
         _write(path, frame.reset_index(drop=True))
     return frame
+
+
+def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ...],
+                  load: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Several frames computed together (e.g. a fleet state's parts), each in its own file.
+
+    All come from disk or none do: if any part is missing or unreadable, ``load()`` runs and
+    every part is written again. Frames come back with a fresh 0..n-1 index either way.
+    """
+    if not directory or str(directory) == "off":
+        return {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    paths = {name: path_for(directory, (*key, name)) for name in names}
+    found = {name: _read(path) for name, path in paths.items()}
+    if all(frame is not None for frame in found.values()):
+        return found
+    frames = {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    for name, path in paths.items():
+        _write(path, frames[name])
+    return frames

@@ -35,6 +35,13 @@ def _figures(frame: pd.DataFrame, fmt: str, basis: str, prefix: str = "") -> dic
             h100e_col(basis, "low"): frame["h100e_low"], h100e_col(basis, "high"): frame["h100e_high"]}
 
 
+def holders_with_estimates(estimates: pd.DataFrame, organisations: pd.DataFrame) -> tuple[list[str], dict[str, int]]:
+    """The organisations that own or use estimated chips (sorted names, and name -> id), for the picker."""
+    ids = pd.concat([estimates["organisation_id"], estimates["user_organisation_id"]]).dropna().unique()
+    orgs = organisations.loc[organisations["id"].isin(ids) & (organisations["kind"] != "unattributed")]
+    return sorted(orgs["name"], key=str.casefold), dict(zip(orgs["name"], orgs["id"].astype(int)))
+
+
 def compute_over_time(series: pd.DataFrame, organisations: pd.DataFrame, fmt: str, basis: str,
                       countries: int = 6) -> pd.DataFrame:
     """Total of all tracked organisations and the top countries (by latest FLOP/s), quarter by quarter."""

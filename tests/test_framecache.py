@@ -60,3 +60,58 @@ def test_the_folder_keeps_at_most_keep_files(tmp_path):
     for version in range(framecache.KEEP + 3):
         framecache.cached_frame(tmp_path, ("estimates", "u", version), lambda: pd.DataFrame({"a": [version]}))
     assert len(list(tmp_path.glob("frame-*.parquet"))) == framecache.KEEP
+
+
+# --- a materialised fleet state: several frames kept together ---------------------------------------
+
+def _state_parts(engine):
+    from datetime import date
+
+    from fleet.views import SessionStore
+    from fleet.views.base import compute_fleet
+    from fleet.view_state import Filters
+
+    state = compute_fleet(SessionStore(engine), Filters(as_of=date(2025, 6, 30)))
+    return {"by_chip": state.by_chip, "totals": state.totals, "contributions": state.contributions,
+            "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
+
+
+PARTS = ("by_chip", "totals", "contributions", "meta")
+
+
+def _ns(frame: pd.DataFrame) -> pd.DataFrame:
+    dates = [c for c in frame if frame[c].dtype.kind == "M"]
+    return frame.astype({c: "datetime64[ns]" for c in dates})
+
+
+def test_a_cached_fleet_state_comes_back_as_computed(seeded_engine, tmp_path):
+    key = ("fleet", *_key(seeded_engine)[1:])
+    calls = []
+    first = framecache.cached_frames(tmp_path, key, PARTS, lambda: calls.append(1) or _state_parts(seeded_engine))
+    again = framecache.cached_frames(tmp_path, key, PARTS, lambda: calls.append(1) or _state_parts(seeded_engine))
+    assert calls == [1]
+    assert len(first["totals"]) > 100 and len(first["contributions"]) > 100
+    for name in PARTS:
+        pd.testing.assert_frame_equal(_ns(again[name]), _ns(first[name]), check_dtype=False)
+        # the kinds of dtype survive (Parquet has no seconds unit: datetime64[s] comes back as [ms])
+        assert [again[name][c].dtype.kind for c in again[name]] == [first[name][c].dtype.kind for c in first[name]]
+
+
+def test_a_missing_part_recomputes_every_part(tmp_path):
+    key = ("fleet", "sqlite:///x.db", 1, None)
+    version = iter(range(10))
+
+    def load():
+        n = next(version)
+        return {"a": pd.DataFrame({"v": [n]}), "b": pd.DataFrame({"v": [n, n]})}
+
+    assert framecache.cached_frames(tmp_path, key, ("a", "b"), load)["a"]["v"].tolist() == [0]
+    framecache.path_for(tmp_path, (*key, "b")).unlink()
+    again = framecache.cached_frames(tmp_path, key, ("a", "b"), load)
+    assert again["a"]["v"].tolist() == [1] and again["b"]["v"].tolist() == [1, 1]  # never half old, half new
+    assert framecache.cached_frames(tmp_path, key, ("a", "b"), load)["b"]["v"].tolist() == [1, 1]
+
+
+def test_no_folder_means_the_parts_are_computed_with_a_fresh_index(tmp_path):
+    frames = framecache.cached_frames("off", ("k",), ("a",), lambda: {"a": pd.DataFrame({"v": [1, 2]}, index=[5, 9])})
+    assert frames["a"].index.tolist() == [0, 1]

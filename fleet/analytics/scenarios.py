@@ -72,17 +72,23 @@ def format_scenarios(scenarios) -> str:
 
 
 def _lookup(names: pd.DataFrame) -> tuple[dict[str, int], dict[int, str]]:
+    """Name and alias keys -> id (the first holder of a key wins), and id -> name."""
+    ids = names["id"].astype(int).tolist()
+    aliases = names["aliases"].fillna("").astype(str).tolist() if "aliases" in names else [""] * len(ids)
     keys: dict[str, int] = {}
-    for _, row in names.iterrows():
-        for alias in [row["name"], *(a for a in str(row.get("aliases") or "").split("|") if a)]:
-            keys.setdefault(name_key(alias), int(row["id"]))
-    return keys, names.set_index("id")["name"].to_dict()
+    for ident, name, alias in zip(ids, names["name"].tolist(), aliases):
+        for text in (name, *(a for a in alias.split("|") if a)):
+            keys.setdefault(name_key(text), ident)
+    return keys, dict(zip(ids, names["name"].tolist()))
 
 
 def resolve_scenarios(scenarios, organisations: pd.DataFrame, chips: pd.DataFrame, *,
                       fmt: FlopFormat | str = FlopFormat.BF16,
                       basis: Basis | str = Basis.EIGHT_BIT) -> tuple[pd.DataFrame, list[str]]:
     """Scenarios -> rows with ids, FLOP/s and H100e; unknown names become messages, not rows."""
+    columns = ["scenario", "holder_id", "organisation", "chip_id", "chip", "count", "by", "peak_flops", "h100e"]
+    if not scenarios:  # the usual case: no name tables to build (10k organisations at scale)
+        return pd.DataFrame(columns=columns), []
     org_keys, org_names = _lookup(organisations)
     chip_keys, chip_names = _lookup(chips)
     flops = chip_flops(chips, fmt)
@@ -105,7 +111,6 @@ def resolve_scenarios(scenarios, organisations: pd.DataFrame, chips: pd.DataFram
         rows.append({"scenario": number, "holder_id": org_id, "organisation": org_names[org_id], "chip_id": chip_id,
                      "chip": chip_names[chip_id], "count": s.count, "by": pd.Timestamp(s.by),
                      "peak_flops": s.count * per_chip, "h100e": s.count * factors.get(chip_id, np.nan)})
-    columns = ["scenario", "holder_id", "organisation", "chip_id", "chip", "count", "by", "peak_flops", "h100e"]
     return pd.DataFrame(rows, columns=columns), problems
 
 

@@ -6,6 +6,13 @@ under the same key.
 ``data_version()`` is one cheap query per rerun; every loader takes the version as an
 argument, so an import or edit (which bumps the version) invalidates the caches
 without any explicit clearing.
+
+The three big results -- the estimates frame, the combined fleet state and the series
+over time -- are ``st.cache_resource``: one object per key, shared by every session,
+handed out as shallow copies. ``st.cache_data`` would pickle a million-row frame to store
+it and unpickle a new copy on every hit (a second per rerun and a copy per caller at 1M
+estimates). Sharing is safe because pandas copy-on-write means a change made through a
+shallow copy never reaches the cached frame.
 """
 
 from __future__ import annotations
@@ -51,8 +58,12 @@ def version() -> tuple[str, int, datetime | None]:
         return (url, *store_version(session))
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
-def estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
+def _shared(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.copy(deep=False)  # copy-on-write: the caller cannot change the cached frame
+
+
+@st.cache_resource(ttl=TTL, max_entries=4, show_spinner=False)
+def _estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
     # Also kept on disk (fleet.framecache): a restarted server reads a million estimates
     # from Parquet in a fraction of a second instead of through the driver.
     def load() -> pd.DataFrame:
@@ -60,6 +71,10 @@ def estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
             return queries.estimates_frame(session, known_at=known_at)
 
     return framecache.cached_frame(settings().frame_cache_dir, ("estimates", *data_version, known_at), load)
+
+
+def estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
+    return _shared(_estimates(data_version, known_at))
 
 
 @st.cache_data(ttl=TTL, max_entries=4, show_spinner=False)
@@ -87,10 +102,29 @@ def estimate_history(data_version: tuple, organisation_id: int, known_at: dateti
         return queries.estimate_history(session, organisation_id, known_at=known_at)
 
 
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner="Combining estimates…")
+STATE_PARTS = ("by_chip", "totals", "contributions", "meta")
+
+
+@st.cache_resource(ttl=TTL, max_entries=16, show_spinner="Combining estimates…")
+def _fleet_state(data_version: tuple, filters: Filters) -> FleetState:
+    # Also kept on disk beside the estimates frame (fleet.framecache), keyed on the same
+    # data version: a new server process draws the overview without combining again.
+    def load() -> dict[str, pd.DataFrame]:
+        state = compute_fleet(CachedStore(data_version), filters)
+        return {"by_chip": state.by_chip, "totals": state.totals, "contributions": state.contributions,
+                "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
+
+    parts = framecache.cached_frames(settings().frame_cache_dir, ("fleet", *data_version, filters), STATE_PARTS,
+                                     load)
+    return FleetState(by_chip=parts["by_chip"], totals=parts["totals"], contributions=parts["contributions"],
+                      excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))
+
+
 def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
     """The combined fleet state for the shared controls; cached per data version and filters."""
-    return compute_fleet(CachedStore(data_version), filters)
+    state = _fleet_state(data_version, filters)
+    return FleetState(by_chip=_shared(state.by_chip), totals=_shared(state.totals),
+                      contributions=_shared(state.contributions), excluded_unknown_spec=state.excluded_unknown_spec)
 
 
 class CachedStore:
@@ -150,10 +184,29 @@ def _series_options(filters: Filters, fmt: str):
     return series_options(filters, fmt=fmt)
 
 
-@st.cache_data(ttl=TTL, max_entries=16, show_spinner="Computing fleets over time…")
+@st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing fleets over time…")
+def _projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
+    return compute_series(CachedStore(data_version), filters, fmt)
+
+
 def projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
     """Every holder at quarter ends up to the as-of date (FLOP/s in ``fmt``, H100e on the basis)."""
-    return compute_series(CachedStore(data_version), filters, fmt)
+    return _shared(_projection_series(data_version, filters, fmt))
+
+
+@st.cache_data(ttl=TTL, max_entries=16, show_spinner=False)
+def compute_over_time(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
+    """The Projections page's fleet-compute table (all organisations and the leading countries)."""
+    from fleet.projection_views import compute_over_time as build
+
+    return build(projection_series(data_version, filters, fmt), organisations(data_version), fmt, filters.basis.value)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def holders_with_estimates(data_version: tuple, known_at: datetime | None) -> tuple[list[str], dict[str, int]]:
+    from fleet.projection_views import holders_with_estimates as build
+
+    return build(estimates(data_version, known_at), organisations(data_version))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Projecting…")

@@ -62,8 +62,8 @@ def ranked(state: FleetState) -> pd.DataFrame:
 def leaderboard(store: Store, filters: Filters) -> pd.DataFrame:
     state = store.fleet(filters)
     totals = ranked(state)
-    counted = state.contributions.loc[state.contributions["counted"]]
-    latest_source = counted.sort_values("valid_on").groupby("holder_id")["source_url"].last()
+    used = state.contributions.loc[state.contributions["counted"], ["holder_id", "valid_on", "source_url"]]
+    latest_source = used.sort_values("valid_on", kind="stable").groupby("holder_id")["source_url"].last()
     basis = filters.basis.value
     return pd.DataFrame({
         "Rank": totals["h100e"].round(0).rank(method="min", ascending=False).astype("int64").to_numpy(),

@@ -62,18 +62,10 @@ def controls(ctx, org_names: list[str]) -> None:
                   disabled=ctx.value("run_on") != "share")
 
 
-def holder_names(ctx) -> tuple[list[str], dict[str, int]]:
-    e = ctx.estimates()
-    ids = set(e["organisation_id"].dropna().astype(int)) | set(e["user_organisation_id"].dropna().astype(int))
-    orgs = ctx.organisations()
-    orgs = orgs.loc[orgs["id"].isin(ids) & (orgs["kind"] != "unattributed")]
-    return sorted(orgs["name"], key=str.casefold), dict(zip(orgs["name"], orgs["id"].astype(int)))
-
-
 def fleet_compute(ctx, fmt: str) -> pd.DataFrame:
     series = cached.projection_series(ctx.version, ctx.filters, fmt)
     st.subheader("Fleet compute over time")
-    table = views.compute_over_time(series, ctx.organisations(), fmt, ctx.filters.basis.value)
+    table = cached.compute_over_time(ctx.version, ctx.filters, fmt)
     title = f"Peak FLOP/s (dense {fmt.upper()}) of all tracked organisations and the leading countries"
     widgets.chart(ctx, charts.compute_chart(table, fmt, title), table, title,
                   extra=[f"format: dense {fmt}", "countries: the holder's home country"])
@@ -159,7 +151,7 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
 def render() -> None:
     with page("projections", PROJECTION_PARAMS) as ctx:
         st.title("Projections")
-        org_names, ids = holder_names(ctx)
+        org_names, ids = cached.holders_with_estimates(ctx.version, ctx.filters.known_at)
         controls(ctx, org_names)
         fmt, values = ctx.value("format"), ctx.state.values()
         run, until = run_settings(values), horizon_date(ctx.filters.as_of, float(ctx.value("horizon")))

@@ -45,7 +45,10 @@ def _read(path: Path) -> pd.DataFrame | None:
         log.warning("frame cache file %s is unreadable; reading from the database", path, exc_info=True)
         path.unlink(missing_ok=True)
         return None
-    os.utime(path)  # recently used: kept longest
+    try:
+        os.utime(path)  # recently used: kept longest
+    except FileNotFoundError:
+        pass  # another process trimmed the folder meanwhile: the frame in hand is still whole
     return frame
 
 
@@ -54,9 +57,20 @@ def _write(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     frame.to_parquet(tmp, index=False)
     tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
-    files = sorted(path.parent.glob("frame-*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in files[KEEP:]:
+    for stale in _by_use(path.parent)[KEEP:]:
         stale.unlink(missing_ok=True)
+
+
+def _by_use(directory: Path) -> list[Path]:
+    """The folder's frame files, most recently used first (another server process may be
+    trimming the same folder: a file gone between listing and stat is simply left out)."""
+    used = []
+    for candidate in directory.glob("frame-*.parquet"):
+        try:
+            used.append((candidate.stat().st_mtime, candidate))
+        except FileNotFoundError:
+            continue
+    return [p for _, p in sorted(used, key=lambda pair: pair[0], reverse=True)]
 
 
 def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:

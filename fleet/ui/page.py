@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import date
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -50,6 +50,11 @@ class PageContext:
     def view(self) -> dict[str, pd.DataFrame]:
         """This page's tables from its registered builder (``fleet.views``), cached per data version."""
         return cached.view(self.version, self.state.page, self.values())
+
+    def drawn(self, draw: Callable[..., go.Figure], table: pd.DataFrame, *args) -> go.Figure:
+        """``draw(table, *args)`` cached like the view; ``table`` must be one of ``view()``'s tables."""
+        return cached.figure(self.version, self.state.page, self.values(), f"{draw.__module__}.{draw.__qualname__}",
+                             args, _draw=draw, _table=table)
 
     def chart(self, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
         self.shown[view] = table

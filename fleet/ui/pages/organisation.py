@@ -89,7 +89,7 @@ def render() -> None:
         name, b = str(subject["Organisation"].iloc[0]), ctx.filters.basis.value
         history = tables["history"]
         title = f"{name}: fleet by chip over time, H100e ({b} basis), with its estimates"
-        ctx.chart(charts.organisation_history(history, title), history, title)
+        ctx.chart(ctx.drawn(charts.organisation_history, history, title), history, title)
         if (history["Series"] == "estimate").sum() == 1:
             st.caption("One estimate so far: the fleet is drawn from that date on.")
         st.caption(f"As of {ctx.filters.as_of:%Y-%m-%d}; steps at quarter ends and at each estimate's date. "

@@ -27,7 +27,7 @@ from typing import Callable
 import pandas as pd
 
 log = logging.getLogger(__name__)
-FORMAT = 1  # bump when a cached frame's columns or dtypes change
+FORMAT = 2  # bump when a cached frame's columns or dtypes change
 KEEP = 24  # an estimates frame is one file, a fleet state four
 
 

@@ -47,6 +47,9 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
+ESTIMATE_NUMBERS = ("count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high", "power_mw")
+
+
 def estimates_frame(session: Session, *, known_at: datetime | None = None,
                     organisation_ids: list[int] | None = None) -> pd.DataFrame:
     """Live estimates at ``known_at``, one row each, ids not names; ``valid_on`` as datetime64."""
@@ -54,6 +57,8 @@ def estimates_frame(session: Session, *, known_at: datetime | None = None,
     if organisation_ids is not None:
         stmt = stmt.where(Estimate.organisation_id.in_(organisation_ids))
     frame = _frame(session, stmt.order_by(Estimate.id))
+    # a column that is NULL in every row comes back as Python objects: numbers stay numbers
+    frame = frame.astype({c: "float64" for c in ESTIMATE_NUMBERS if c in frame})
     return _dates(frame, "valid_on", "recorded_at")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from fleet.analytics import breakdown
 from fleet.analytics.combine import H100E_ONLY, WHOLE
-from fleet.analytics.compute_series import SeriesOptions, chip_series, fleet_series
+from fleet.analytics.compute_series import SeriesOptions, chip_series, chip_totals, fleet_series
 from fleet.countries import EUROPE, region
 from tests.test_combine import A100, CHIPS, H100, est, frame
 
@@ -156,6 +156,22 @@ def test_chip_series_matches_fleet_series_date_by_date():
     assert unknown["chip_key"].unique().tolist() == [NO_SPEC] and unknown["h100e"].isna().all()
     one = chip_series(e, CATALOG, ORGS, dates, SeriesOptions(holders=(2,)))
     assert set(one["holder_id"]) == {2}
+
+
+
+def test_chip_totals_are_chip_series_summed_over_holders_and_shares_agree():
+    e = frame(est(1, "2023-01-01", 100), est(2, "2024-02-01", 50, chip=A100, scope="cluster", cluster="c1"),
+              est(3, "2024-02-01", 300, org=2), est(4, "2023-06-01", 10, chip=NO_SPEC, org=2),
+              est(5, "2023-06-01", 20, chip=NO_SPEC, org=1), est(6, "2024-05-01", h100e=1000, org=1))
+    dates = [date(2023, 3, 31), date(2024, 3, 31), date(2024, 6, 30)]
+    per_holder, summed = chip_series(e, CATALOG, ORGS, dates), chip_totals(e, CATALOG, ORGS, dates)
+    expected = per_holder.groupby(["date", "chip_key"])[["qty", "h100e"]].sum(min_count=1)
+    got = summed.set_index(["date", "chip_key"])[["qty", "h100e"]]
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    assert summed.loc[summed["chip_key"] == NO_SPEC, "holders"].tolist() == [2, 2]  # two holders, two dates
+    for by in ("family", "vendor"):
+        pd.testing.assert_frame_equal(breakdown.grouped_over_time(summed, CATALOG, by),
+                                      breakdown.grouped_over_time(per_holder, CATALOG, by))
 
 
 # --- countries ------------------------------------------------------------------------------------

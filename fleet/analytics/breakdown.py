@@ -40,7 +40,8 @@ def vendor_groups(chips: pd.DataFrame) -> pd.Series:
 def grouped_over_time(series: pd.DataFrame, chips: pd.DataFrame, by: str) -> pd.DataFrame:
     """Per date and group (``family`` or ``vendor``): H100e and share of the date's total (%).
 
-    Rows without a spec on the basis are left out and counted per date in ``excluded``.
+    Rows without a spec on the basis are left out and counted per date in ``excluded`` (a
+    ``chip_totals`` row stands for its ``holders`` rows of ``chip_series``).
     """
     known = series.loc[series["spec_known"].astype(bool)]
     if by == "vendor":
@@ -50,7 +51,8 @@ def grouped_over_time(series: pd.DataFrame, chips: pd.DataFrame, by: str) -> pd.
         group = known["family"].where(~known["chip_key"].isin([H100E_ONLY, WHOLE]), UNSPECIFIED).fillna("Other")
     out = known.assign(group=group).groupby(["date", "group"], as_index=False)["h100e"].sum()
     out["share"] = 100 * out["h100e"] / out.groupby("date")["h100e"].transform("sum")
-    excluded = series.loc[~series["spec_known"].astype(bool)].groupby("date").size()
+    unknown = series.loc[~series["spec_known"].astype(bool)]
+    excluded = unknown.groupby("date")["holders"].sum() if "holders" in unknown else unknown.groupby("date").size()
     out["excluded"] = out["date"].map(excluded).fillna(0).astype("int64")
     return out.sort_values(["date", "h100e"], ascending=[True, False], ignore_index=True)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -207,6 +207,19 @@ CHIP_SERIES_TYPES = {"holder_id": "int64", "chip_key": "int64", "qty": "float64"
                      "family": "str"}
 
 
+def _chip_chunks(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: list[date],
+                 options: SeriesOptions) -> Iterator[pd.DataFrame]:
+    """``CHIP_SERIES_COLUMNS`` rows for a run of dates at a time (``fleet.analytics.date_stack``)."""
+    pool = relevant_estimates(estimates, options.holders)
+    for stacked in date_stacks(pool, dates, options.combine_options(dates[-1] if dates else None)):
+        by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
+        by_chip = by_chip.loc[by_chip["qty"] > 0]
+        when, holder = decode(by_chip["holder_id"], dates)
+        # a run of dates without organisation-wide figures concatenates untyped empty columns
+        rows = by_chip.assign(holder_id=holder, date=when).reindex(columns=CHIP_SERIES_COLUMNS)
+        yield _keep_holders(rows.astype(CHIP_SERIES_TYPES), organisations, options)
+
+
 def chip_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: Iterable[date],
                 options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
     """Long frame (``CHIP_SERIES_COLUMNS``): one row per (date, holder, chip) priced in H100e on the basis.
@@ -214,17 +227,31 @@ def chip_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     The dates go through the combining rule a run at a time (``fleet.analytics.date_stack``), like ``fleet_series``.
     A chip without the basis's figure keeps its count with ``spec_known`` False and NaN H100e.
     """
-    dates = sorted(set(dates))
-    pool = relevant_estimates(estimates, options.holders)
-    parts = []
-    for stacked in date_stacks(pool, dates, options.combine_options(dates[-1] if dates else None)):
-        by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
-        by_chip = by_chip.loc[by_chip["qty"] > 0]
-        when, holder = decode(by_chip["holder_id"], dates)
-        parts.append(by_chip.assign(holder_id=holder, date=when).reindex(columns=CHIP_SERIES_COLUMNS))
+    parts = list(_chip_chunks(estimates, chips, organisations, sorted(set(dates)), options))
     if not parts:
         return pd.DataFrame(columns=CHIP_SERIES_COLUMNS).astype({"date": "datetime64[ns]"})
-    # a run of dates without organisation-wide figures concatenates untyped empty columns
-    out = pd.concat(parts, ignore_index=True).astype(CHIP_SERIES_TYPES)
-    out = _keep_holders(out, organisations, options)
+    out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["date", "holder_id", "chip_key"], ignore_index=True)
+
+
+CHIP_TOTALS_COLUMNS = ["date", "chip_key", "chip", "family", "spec_known", "holders", "qty", "h100e", "h100e_low",
+                       "h100e_high"]
+
+
+def chip_totals(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: Iterable[date],
+                options: SeriesOptions = SeriesOptions()) -> pd.DataFrame:
+    """``chip_series`` summed over holders: one row per (date, chip) with how many holders it adds up.
+
+    Summed a run of dates at a time, so the per-holder rows (millions at scale) never exist at once.
+    """
+    keys = ["date", "chip_key", "chip", "family", "spec_known"]
+    sums = {"holders": ("holder_id", "size"), "qty": ("qty", "sum"), "h100e": ("h100e", "sum"),
+            "h100e_low": ("h100e_low", "sum"), "h100e_high": ("h100e_high", "sum")}
+    parts = [rows.groupby(keys, as_index=False, dropna=False).agg(**sums)
+             for rows in _chip_chunks(estimates, chips, organisations, sorted(set(dates)), options)]
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=CHIP_TOTALS_COLUMNS).astype({"date": "datetime64[ns]"})
+    out = pd.concat(parts, ignore_index=True).sort_values(["date", "chip_key"], ignore_index=True)
+    out.loc[~out["spec_known"], ["h100e", "h100e_low", "h100e_high"]] = np.nan  # unknown, as in chip_series
+    return out

@@ -26,7 +26,7 @@ import pandas as pd
 from fleet.analytics.combine import H100E_ONLY, WORK_COLUMNS, CombineOptions, prepare
 
 STRIDE = 1 << 32
-CHUNK_ROWS = 750_000
+CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes
 _NEVER = np.iinfo("int64").max
 
 
@@ -76,11 +76,14 @@ def _chunks(start: np.ndarray, stop: np.ndarray, n_dates: int, limit: int) -> li
     return runs
 
 
-def _slice(narrow: pd.DataFrame, rows: np.ndarray, start: np.ndarray, stop: np.ndarray) -> pd.DataFrame:
+def _slice(estimates: pd.DataFrame, rows: np.ndarray, start: np.ndarray, stop: np.ndarray) -> pd.DataFrame:
     spans = np.maximum(stop - start, 0)
     first = np.repeat(np.cumsum(spans) - spans, spans)
     index = np.repeat(start, spans) + (np.arange(int(spans.sum()), dtype="int64") - first)
-    stacked = narrow.iloc[np.repeat(rows, spans)].reset_index(drop=True)
+    # Only the rule's own columns, low-cardinality text as categories.
+    columns = [c for c in WORK_COLUMNS if c in estimates]
+    stacked = estimates[columns].iloc[np.repeat(rows, spans)].reset_index(drop=True)
+    stacked = stacked.astype({c: "category" for c in ("scope", "cluster", "status", "certainty") if c in stacked})
     offset = index * STRIDE
     stacked["organisation_id"] = stacked["organisation_id"].astype("int64").to_numpy() + offset
     user = stacked["user_organisation_id"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
@@ -96,22 +99,29 @@ def date_stacks(estimates: pd.DataFrame, dates: list[date], options: CombineOpti
     ``options.as_of`` must be the last date. Each stack covers a run of dates; feed it to
     ``combine`` with the same options and decode the holder ids with ``decode``.
     """
-    prepared = prepare(estimates, options, narrow=True) if len(estimates) and dates else estimates.iloc[0:0]
-    if prepared.empty:
+    if not len(estimates) or not dates:
         return
+    start, stop, rows = _spans(estimates, dates, options)
+    for lo, hi in _chunks(start, stop, len(dates), limit or CHUNK_ROWS):
+        inside = (start < hi) & (stop > lo)
+        yield _slice(estimates, rows[inside], np.maximum(start[inside], lo), np.minimum(stop[inside], hi))
+
+
+def _spans(estimates: pd.DataFrame, dates: list[date], options: CombineOptions
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row that can count at some date: the first and one-past-last date index it is stacked for,
+    and its position in ``estimates`` (the prepared frame is dropped before any stack is built)."""
+    prepared = prepare(estimates, options, narrow=True)
+    if prepared.empty:
+        nothing = np.array([], dtype="int64")
+        return nothing, nothing, nothing
     valid = _nanos(prepared["valid_on"].to_numpy())
     ends = until(group_codes(prepared), valid)
     grid = _nanos([np.datetime64(pd.Timestamp(d)) for d in dates])
     start = np.searchsorted(grid, valid, side="left")  # the first date on or after the row's own
     stop = np.searchsorted(grid, ends, side="left")  # the first date on or after its group's next one
     counting = stop > start
-    start, stop, rows = start[counting], stop[counting], prepared["_row"].to_numpy()[counting]
-    # Only the rule's own columns, low-cardinality text as categories.
-    narrow = estimates[[c for c in WORK_COLUMNS if c in estimates]]
-    narrow = narrow.astype({c: "category" for c in ("scope", "cluster", "status", "certainty") if c in narrow})
-    for lo, hi in _chunks(start, stop, len(dates), limit or CHUNK_ROWS):
-        inside = (start < hi) & (stop > lo)
-        yield _slice(narrow, rows[inside], np.maximum(start[inside], lo), np.minimum(stop[inside], hi))
+    return start[counting], stop[counting], prepared["_row"].to_numpy()[counting]
 
 
 def decode(encoded: pd.Series | np.ndarray, dates: list[date]) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import pandas as pd
 
 from fleet.analytics import breakdown
-from fleet.analytics.compute_series import chip_series, series_dates
+from fleet.analytics.compute_series import chip_totals, series_dates
 from fleet.view_state import Filters, Param, choice
 from fleet.views.base import Store, register, series_options
 from fleet.views.organisation import h100e_col
@@ -24,7 +24,7 @@ PARAMS = (Param("show", choice(SHOW), str, "share", "Over time, show"),)
 def over_time(store: Store, filters: Filters) -> pd.DataFrame:
     estimates = store.estimates(filters.known_at)
     dates = series_dates(estimates, filters.as_of)
-    return chip_series(estimates, store.chips(), store.organisations(), dates, series_options(filters))
+    return chip_totals(estimates, store.chips(), store.organisations(), dates, series_options(filters))
 
 
 def grouped(series: pd.DataFrame, chips: pd.DataFrame, by: str, label: str, basis: str) -> pd.DataFrame:

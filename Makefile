@@ -21,10 +21,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
-## make run: install, migrate to head, seed if empty, then serve the app on $(PORT)
+## make run: install, migrate to head, seed if empty, warm the frame cache, then serve the app on $(PORT)
 run: $(VENV)/.installed
 	$(PY) -m fleet db upgrade
 	$(PY) -m fleet seed
+	$(PY) -m fleet warm
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 ## make test: dev install, start what the tests need (Postgres, Chromium), run pytest

@@ -87,6 +87,33 @@ def stats_cmd(ctx: typer.Context):
         typer.echo(json.dumps(store_stats(session), sort_keys=True))
 
 
+@app.command("warm")
+def warm_cmd(ctx: typer.Context):
+    """Compute what the app's first page needs (estimates frame, default fleet state) into the frame cache.
+
+    Run after a bulk import on a big store, so that no visitor waits for it; ``make run`` runs it.
+    """
+    import time
+
+    from fleet import materialised
+    from fleet.db import data_version
+    from fleet.view_state import Filters
+    from fleet.views import SessionStore
+    from fleet.views.base import compute_fleet
+
+    settings, engine = settings_of(ctx), engine_of(ctx)
+    if not settings.frame_cache_dir or settings.frame_cache_dir == "off":
+        fail("the frame cache is off (FLEET_FRAME_CACHE_DIR); there is nothing to warm")
+    started = time.perf_counter()
+    with read_session(engine) as session:
+        version = (settings.database_url, *data_version(session))
+    frame = materialised.estimates(settings.frame_cache_dir, version, None, engine)
+    store, filters = SessionStore(engine).holding(None, frame), Filters.from_values({})
+    state = materialised.fleet_state(settings.frame_cache_dir, version, filters, lambda: compute_fleet(store, filters))
+    typer.echo(json.dumps({"estimates": len(frame), "organisations": len(state.totals), "as_of": str(filters.as_of),
+                           "folder": settings.frame_cache_dir, "seconds": round(time.perf_counter() - started, 2)}))
+
+
 @export_app.command("estimates")
 def export_estimates(ctx: typer.Context,
                      out: Annotated[Optional[Path], typer.Option("--out", help="File to write (default: stdout).")] = None):

@@ -53,3 +53,33 @@ def test_export_estimates_writes_every_live_estimate_with_names(seeded_url, tmp_
 def test_usage_errors_exit_with_2(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 2
+
+
+def test_warm_fills_the_frame_cache_so_the_app_finds_the_state_without_combining(seeded_url, tmp_path, monkeypatch):
+    from fleet import materialised
+    from fleet.db import data_version, make_engine, read_session
+    from fleet.view_state import Filters
+
+    monkeypatch.setenv("FLEET_FRAME_CACHE_DIR", str(tmp_path))
+    result = invoke(seeded_url, "warm")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["estimates"] > 500 and report["organisations"] > 100 and report["folder"] == str(tmp_path)
+    engine = make_engine(seeded_url)
+    with read_session(engine) as session:
+        version = (seeded_url, *data_version(session))
+
+    def must_not_run():
+        raise AssertionError("the state should have come from the warmed files")
+
+    state = materialised.fleet_state(str(tmp_path), version, Filters.from_values({}), must_not_run)
+    assert len(state.totals) == report["organisations"]
+    frame = materialised.estimates(str(tmp_path), version, None, engine=None)  # no engine needed: on disk
+    assert len(frame) == report["estimates"]
+    engine.dispose()
+
+
+def test_warm_refuses_when_the_frame_cache_is_off(seeded_url, monkeypatch):
+    monkeypatch.setenv("FLEET_FRAME_CACHE_DIR", "off")
+    result = invoke(seeded_url, "warm")
+    assert result.exit_code == 1 and "frame cache is off" in result.output

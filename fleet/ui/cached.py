@@ -1,6 +1,6 @@
 """Every st.cache_* in the app lives here: bounded, and keyed on the store's data version.
 
-The estimates frame is also kept on disk between server runs (``fleet.framecache``),
+The estimates frame and fleet states are also kept on disk between server runs (``fleet.materialised``),
 under the same key.
 
 ``data_version()`` is one cheap query per rerun; every loader takes the version as an
@@ -25,7 +25,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import Engine
 
-from fleet import framecache, queries
+from fleet import materialised, queries
 from fleet.analytics.fleet import FleetState
 from fleet.config import Settings, get_settings
 from fleet.db import data_version as store_version
@@ -66,13 +66,9 @@ def _shared(frame: pd.DataFrame) -> pd.DataFrame:
 
 @st.cache_resource(ttl=TTL, max_entries=4, show_spinner=False)
 def _estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
-    # Also kept on disk (fleet.framecache): a restarted server reads a million estimates
+    # Also kept on disk (fleet.materialised): a restarted server reads a million estimates
     # from Parquet in a fraction of a second instead of through the driver.
-    def load() -> pd.DataFrame:
-        with read_session(engine(data_version[0])) as session:
-            return queries.estimates_frame(session, known_at=known_at)
-
-    return framecache.cached_frame(settings().frame_cache_dir, ("estimates", *data_version, known_at), load)
+    return materialised.estimates(settings().frame_cache_dir, data_version, known_at, engine(data_version[0]))
 
 
 def estimates(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
@@ -104,22 +100,12 @@ def estimate_history(data_version: tuple, organisation_id: int, known_at: dateti
         return queries.estimate_history(session, organisation_id, known_at=known_at)
 
 
-STATE_PARTS = ("by_chip", "totals", "contributions", "meta")
-
-
 @st.cache_resource(ttl=TTL, max_entries=16, show_spinner="Combining estimates…")
 def _fleet_state(data_version: tuple, filters: Filters) -> FleetState:
-    # Also kept on disk beside the estimates frame (fleet.framecache), keyed on the same
+    # Also kept on disk beside the estimates frame (fleet.materialised), keyed on the same
     # data version: a new server process draws the overview without combining again.
-    def load() -> dict[str, pd.DataFrame]:
-        state = compute_fleet(CachedStore(data_version), filters)
-        return {"by_chip": state.by_chip, "totals": state.totals, "contributions": state.contributions,
-                "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
-
-    parts = framecache.cached_frames(settings().frame_cache_dir, ("fleet", *data_version, filters), STATE_PARTS,
-                                     load)
-    return FleetState(by_chip=parts["by_chip"], totals=parts["totals"], contributions=parts["contributions"],
-                      excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))
+    return materialised.fleet_state(settings().frame_cache_dir, data_version, filters,
+                                    lambda: compute_fleet(CachedStore(data_version), filters))
 
 
 def fleet_state(data_version: tuple, filters: Filters) -> FleetState:

@@ -78,6 +78,11 @@ class SessionStore:
     def estimates(self, known_at: datetime | None) -> pd.DataFrame:
         return self._once(("estimates", known_at), lambda: self._read(queries.estimates_frame, known_at=known_at))
 
+    def holding(self, known_at: datetime | None, estimates: pd.DataFrame) -> "SessionStore":
+        """This store with the estimates at ``known_at`` already in hand (e.g. read from the frame cache)."""
+        self._memo[("estimates", known_at)] = estimates
+        return self
+
     def organisations(self) -> pd.DataFrame:
         return self._once(("organisations",), lambda: self._read(queries.organisations_frame))
 

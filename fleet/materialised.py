@@ -1,0 +1,49 @@
+"""The materialised current state: what a page needs first, kept on disk per data version.
+
+Two things are expensive at scale and the same for every visitor until the data changes:
+the estimates frame (a million rows read through the driver) and the combined fleet state
+for a view's filters (the rule over every estimate). Both are kept as Parquet in
+``Settings.frame_cache_dir`` (``fleet.framecache``), keyed on the data version and
+high-water mark, so a write makes every old file unreachable.
+
+The app fills them on first use (``fleet.ui.cached``); ``python -m fleet warm`` fills them
+ahead of the first visitor -- ``make run`` calls it after seeding, and it is the step to
+run after a bulk import on a big store. Both go through the functions here, so the keys
+cannot drift apart. No streamlit here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+import pandas as pd
+
+from fleet import framecache, queries
+from fleet.analytics.fleet import FleetState
+from fleet.db import read_session
+from fleet.view_state import Filters
+
+STATE_PARTS = ("by_chip", "totals", "contributions", "meta")
+
+
+def estimates(directory: str | None, data_version: tuple, known_at: datetime | None, engine) -> pd.DataFrame:
+    """The live estimates at ``known_at`` (``queries.estimates_frame``), from disk when kept."""
+    def load() -> pd.DataFrame:
+        with read_session(engine) as session:
+            return queries.estimates_frame(session, known_at=known_at)
+
+    return framecache.cached_frame(directory, ("estimates", *data_version, known_at), load)
+
+
+def fleet_state(directory: str | None, data_version: tuple, filters: Filters,
+                compute: Callable[[], FleetState]) -> FleetState:
+    """The combined fleet state for ``filters`` (``compute()`` when not kept on disk yet)."""
+    def load() -> dict[str, pd.DataFrame]:
+        state = compute()
+        return {"by_chip": state.by_chip, "totals": state.totals, "contributions": state.contributions,
+                "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
+
+    parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load)
+    return FleetState(by_chip=parts["by_chip"], totals=parts["totals"], contributions=parts["contributions"],
+                      excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))

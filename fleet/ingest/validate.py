@@ -44,6 +44,7 @@ DEFAULTS = {"status": Status.OPERATIONAL.value, "certainty": Certainty.LIKELY.va
 PROBLEM_COLUMNS = ["row", "column", "value", "reason"]
 _WHOLE = re.compile(r"\d{1,15}")
 _NUMBER = re.compile(r"\d+(\.\d*)?([eE][+-]?\d+)?|\.\d+")
+_NOT_PRINTABLE_ASCII = r"[^\x20-\x7e]"
 
 
 def latest_date() -> date:
@@ -119,8 +120,25 @@ def parse_choice(options: list[str]) -> Callable[[pd.Series], tuple[pd.Series, p
     return parse
 
 
+def url_ok(u: pd.Series) -> np.ndarray:
+    """Which values fully match ``URL_PATTERN`` (Python ``re`` semantics, case-insensitive).
+
+    A million-row file holds about a million distinct URLs, so this runs Arrow's RE2 over
+    them (several times faster than ``re``). RE2 and ``re`` agree on printable ASCII; they
+    differ elsewhere (``re``'s ``\\s`` and ``\\d`` are Unicode-aware), so any value with other
+    characters is judged by ``re`` itself.
+    """
+    text = pa_array(u)
+    ok = pc.match_substring_regex(text, f"^(?:{URL_PATTERN})$", ignore_case=True)
+    ok = ok.fill_null(False).to_numpy(zero_copy_only=False).copy()
+    other = pc.match_substring_regex(text, _NOT_PRINTABLE_ASCII).fill_null(False).to_numpy(zero_copy_only=False)
+    if other.any():
+        ok[other] = u[other].str.fullmatch(URL_PATTERN, case=False).fillna(False).to_numpy(dtype=bool)
+    return ok
+
+
 def parse_url(u: pd.Series) -> tuple[pd.Series, pd.Series]:
-    ok = u.str.fullmatch(URL_PATTERN, case=False).fillna(False).to_numpy(dtype=bool)
+    ok = url_ok(u)
     reasons = pd.Series(None, index=u.index, dtype=object)
     reasons[~ok] = "is not an absolute http(s) URL (https://…)"
     return u.where(ok).astype(object), reasons

@@ -261,11 +261,11 @@ def _broadcast(parsed: pd.Series, codes: np.ndarray) -> pd.Series:
         return pd.Series(pd.arrays.IntegerArray(values, mask))
     if parsed.dtype.kind in "fM":
         missing = np.array([np.nan if parsed.dtype.kind == "f" else np.datetime64("NaT")], dtype=parsed.dtype)
-        return pd.Series(np.concatenate([parsed.to_numpy(), missing])[codes])
+        return pd.Series(np.concatenate([parsed.to_numpy(), missing])[codes], copy=False)  # a fresh array: no second copy
     table = np.empty(len(parsed) + 1, dtype=object)
     table[:-1] = parsed.astype(object).where(parsed.notna(), None).to_numpy()
     table[-1] = None
-    return pd.Series(table[codes], dtype=object)
+    return pd.Series(table[codes], dtype=object, copy=False)
 
 
 def check_column(raw: pd.Series, rule: Rule) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
@@ -311,7 +311,7 @@ def check_columns(raw: pd.DataFrame, rows: np.ndarray) -> Checked:
     for column in ("h100e", "h100e_low", "h100e_high", "power_mw"):
         columns[column] = pd.to_numeric(columns[column], errors="coerce").astype("float64")
     columns["valid_on"] = pd.to_datetime(columns["valid_on"])
-    out = pd.DataFrame(columns, index=index)
+    out = pd.DataFrame(columns, index=index, copy=False)  # the columns are fresh: no copy
     problems = pd.concat(found, ignore_index=True) if found else empty_problems()
     return Checked(out, problems, pd.DataFrame(given))
 

@@ -8,9 +8,10 @@ import csv
 from bench import bench_import, synthetic
 
 
-def test_quick_import_benchmark_reports_three_figures():
+def test_quick_import_benchmark_reports_its_figures_and_the_sqlite_floor():
     results = bench_import.run(quick=True)
-    assert [r["name"].split(",")[0] for r in results] == ["import: 10k rows"] * 3
+    assert [r["name"].split(",")[0] for r in results] == ["import: 10k rows"] * 6
+    assert "SQLite floor" in results[0]["name"] and results[0]["target"] == "report"
     for row in results:
         assert set(row) == {"name", "value", "baseline", "ratio", "target", "met"}
         assert row["value"] > 0 and row["baseline"] > 0 and row["ratio"] > 0

@@ -13,6 +13,7 @@ from fleet.auth import Actor, NotAnEditor
 from fleet.db import read_session
 from fleet.exports import to_csv_bytes
 from fleet.ingest.audit import audit_frame
+from fleet.ingest import load
 from fleet.ingest.errors import IngestError
 from fleet.ingest.importer import ImportRefused, commit_import, plan_import
 from fleet.ingest.revert import revert_batch
@@ -28,6 +29,7 @@ GOOD = (
     f"Facebook,H100,24576,,2024-03-12,{URL},cluster,InfiniBand cluster,\n"
     f"OpenAI,A100,10000,,2023-01-01,{URL},,,\"two\nlines\"\n"
 )
+OTHER = "Organization,Chip,Count,Date,Source URL\nOpenAI,H100,5000,2024-05-01,https://example.org/other\n"
 
 
 @pytest.fixture
@@ -158,3 +160,18 @@ def test_cli_writers_are_recorded_by_name(store):
     with read_session(store) as session:
         assert session.get(IngestBatch, result.batch_id).created_by == "bob (cli)"
         assert session.execute(select(Estimate.batch_id).limit(1)).scalar_one() == result.batch_id
+
+
+@pytest.mark.parametrize("scan_above", [0, 20_000])  # one scan of the store / IN lookups
+def test_in_store_finds_live_fingerprints_only(store, monkeypatch, scan_above):
+    monkeypatch.setattr(load, "_SCAN_ABOVE", scan_above)
+    kept = commit_import(store, plan_import(store, GOOD.encode(), file_name="a.csv"), EDITOR)
+    gone = commit_import(store, plan_import(store, OTHER.encode(), file_name="b.csv"), EDITOR)
+    revert_batch(store, gone.batch_id, EDITOR)
+    with read_session(store) as session:
+        by_batch = dict(session.execute(select(Estimate.fingerprint, Estimate.batch_id)).all())
+        live_fp = next(fp for fp, batch in by_batch.items() if batch == kept.batch_id)
+        retracted_fp = next(fp for fp, batch in by_batch.items() if batch == gone.batch_id)
+        asked = pd.Series([live_fp, retracted_fp, None, "0" * 32, live_fp], dtype=object)
+        assert load.in_store(session, Estimate, asked).tolist() == [True, False, False, False, True]
+        assert load.in_store(session, Estimate, pd.Series([None], dtype=object)).tolist() == [False]

@@ -4,14 +4,17 @@ across columns, defaults, and the vectorised fingerprints against their definiti
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleet.ingest.load import FINGERPRINT_COLUMNS, _canonical_value, fingerprints
-from fleet.ingest.validate import check_estimates
+from fleet.ingest.validate import URL_PATTERN, check_estimates, url_ok
 
 BASE = {"organisation": "Meta", "chip": "H100", "count": "100", "valid_on": "2024-01-01",
         "source_url": "https://example.org/a"}
@@ -98,3 +101,27 @@ def test_vectorised_fingerprints_equal_their_definition():
     assert fingerprints(frame).tolist() == expected
     as_objects = frame.astype(object).assign(valid_on=[date(2024, 1, 1), date(2023, 5, 6), None, date(2020, 2, 2)])
     assert fingerprints(as_objects).tolist() == expected
+
+
+URL_CASES = ["https://example.org/a", "HTTP://EXAMPLE.ORG", "https://example.org:8080/x?y=1#z", "https://localhost/",
+             "https://example.org/a b", "https://exa mple.org", "ftp://example.org", "https://example.org:123456/",
+             "https://example.org/\u00a0x", "https://example.org/\x0bx", "https://example.org/\x1cx",
+             "https://ex\u00e4mple.org/", "https://example.org:\u0661\u0662/", "https://example.org/\u2003",
+             "https://@example.org", "https://example.org/" + "a" * 3000, "https://example.org/\tx"]
+
+
+def _re_verdicts(values: list[str]) -> list[bool]:
+    return [re.fullmatch(URL_PATTERN, v, flags=re.IGNORECASE) is not None for v in values]
+
+
+def test_url_check_agrees_with_python_re_on_edge_cases():
+    # Arrow's RE2 judges printable ASCII; Unicode whitespace and digits, vertical tab and
+    # the \x1c-\x1f separators are whitespace to re but not to RE2: those must go to re.
+    assert list(url_ok(pd.Series(URL_CASES, dtype="str"))) == _re_verdicts(URL_CASES)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("htps:/.exampl0123456789?#@ \t\x0b\x1c\u00a0\u0661\u2003AZ")),
+                        max_size=30).map(lambda t: "https://" + t) | st.text(max_size=30), min_size=1, max_size=20))
+def test_url_check_agrees_with_python_re_on_random_text(values):
+    assert list(url_ok(pd.Series(values, dtype="str"))) == _re_verdicts(values)

@@ -133,9 +133,8 @@ def plan_import(engine: Engine, data: bytes, *, file_name: str, create_orgs: boo
         in_store = np.zeros(len(resolved.frame), dtype=bool)
         if check_store:
             _step(progress, 0.5, "Looking for rows already in the store")
-            fps = resolved.frame["fingerprint"]
-            known = load.existing_fingerprints(session, Estimate, fps[resolved.ok].dropna())
-            in_store = fps.isin(known).to_numpy()
+            # only rows without problems have a fingerprint (the others are never written)
+            in_store = load.in_store(session, Estimate, resolved.frame["fingerprint"])
     _step(progress, 0.6, "Checked")
     return ImportPlan(file_name=file_name, table=table, resolved=resolved, in_store=in_store,
                       checked_store=check_store)

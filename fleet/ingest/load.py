@@ -130,26 +130,33 @@ def _digests(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
 _SCAN_ABOVE = 20_000
 
 
-def existing_fingerprints(session: Session, model, candidates: Iterable[str]) -> set[str]:
-    """Which of ``candidates`` are already in the store (not retracted)."""
-    wanted = set(candidates)
+def in_store(session: Session, model, fingerprints: pd.Series) -> np.ndarray:
+    """Per fingerprint (None = not computed): is a live (not retracted) row with it in the store?
+
+    A big import against the whole store is one scan of its live fingerprints and a hash
+    join in pandas -- never a Python set of a million candidates (which a re-check under
+    the write lock would build a second time).
+    """
+    present = fingerprints.notna().to_numpy()
+    if not present.any():
+        return np.zeros(len(fingerprints), dtype=bool)
     live = model.retracted_at.is_(None)
-    if len(wanted) > _SCAN_ABOVE:
-        return {fp for fp in session.execute(select(model.fingerprint).where(live)).scalars() if fp in wanted}
-    pending = sorted(wanted)
-    found: set[str] = set()
+    if present.sum() > _SCAN_ABOVE:
+        stored = session.execute(select(model.fingerprint).where(live)).scalars().all()
+        return fingerprints.isin(stored).to_numpy() & present
+    pending = sorted(set(fingerprints[present]))
+    found: list[str] = []
     for start in range(0, len(pending), _CHUNK):
         chunk = pending[start:start + _CHUNK]
-        found.update(session.execute(select(model.fingerprint).where(model.fingerprint.in_(chunk), live)).scalars())
-    return found
+        found += session.execute(select(model.fingerprint).where(model.fingerprint.in_(chunk), live)).scalars().all()
+    return fingerprints.isin(found).to_numpy() & present
 
 
 def _dedupe(session: Session, model, frame: pd.DataFrame, columns) -> tuple[pd.DataFrame, int]:
     if "fingerprint" not in frame or frame["fingerprint"].isna().any():  # callers may have computed them
         frame = frame.assign(fingerprint=fingerprints(frame, columns))
-    within = frame["fingerprint"].duplicated()
-    known = frame["fingerprint"].isin(existing_fingerprints(session, model, frame["fingerprint"]))
-    keep = ~(within | known)
+    within = frame["fingerprint"].duplicated().to_numpy()
+    keep = ~(within | in_store(session, model, frame["fingerprint"]))
     skipped = int((~keep).sum())
     return (frame[keep] if skipped else frame), skipped
 

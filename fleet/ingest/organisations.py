@@ -119,7 +119,9 @@ def create_pending(session: Session, stamp: WriteStamp, actor: Actor, batch: Ing
     Runs under the write lock: a name another writer created meanwhile is reused, not
     duplicated. Rows whose ids changed get fresh fingerprints.
     """
-    used = set(rows["organisation_id"].dropna()) | set(rows["user_organisation_id"].dropna())
+    if not pending:  # the usual case: no name had to be created (skip a pass over every row)
+        return rows, []
+    used = set(rows["organisation_id"].dropna().unique()) | set(rows["user_organisation_id"].dropna().unique())
     wanted = {temp: name for temp, name in pending.items() if temp in used}
     if not wanted:
         return rows, []

@@ -20,11 +20,11 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from fleet.db import data_version, now_utc, read_session
@@ -38,6 +38,10 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{31}")
 TODAY_KEY = "_today"
 MAX_TITLE = 200
 MAX_NOTE = 2000
+VISITOR = "a visitor"  # the author of a snapshot made without logging in
+# Anyone may press "Share snapshot", so visitors' snapshots are capped store-wide (each is a
+# row and a rebuild of the page); editors are not limited.
+VISITOR_SNAPSHOTS_PER_HOUR = 60
 UNAVAILABLE = ("This snapshot is no longer available. It may have expired or been removed, or the link may be "
                "incomplete.")
 MISMATCH = ("This snapshot can no longer be reproduced exactly: the data rebuilt at its cut-off differs from what "
@@ -164,6 +168,8 @@ def create(engine: Engine, page_id: str, values: Mapping[str, Any], *, created_b
     (``hash_basis="screen"``).
     """
     now = now_utc()
+    if created_by == VISITOR:
+        _check_visitor_quota(engine, now)
     frozen = prepare(engine, page_id, values, params=params, high_water=high_water, today=today)
     if tables is None:
         if page_id not in VIEWS:
@@ -177,6 +183,16 @@ def create(engine: Engine, page_id: str, values: Mapping[str, Any], *, created_b
     with Session(engine, expire_on_commit=False) as session, session.begin():
         session.add(row)
     return row
+
+
+def _check_visitor_quota(engine: Engine, now: datetime) -> None:
+    since = now - timedelta(hours=1)
+    with read_session(engine) as session:
+        recent = session.scalar(select(func.count()).select_from(Snapshot).where(
+            Snapshot.created_by == VISITOR, Snapshot.created_at > since))
+    if recent >= VISITOR_SNAPSHOTS_PER_HOUR:
+        raise SnapshotError(f"Visitors have created {recent} snapshots in the last hour, the most allowed "
+                            f"({VISITOR_SNAPSHOTS_PER_HOUR}); try again later, or log in as an editor.")
 
 
 # --- resolving and opening ------------------------------------------------------------------------

@@ -211,3 +211,21 @@ def test_the_evaluation_day_is_frozen_with_the_view(seeded_engine):
     assert "_today" not in live_state(live)
     travelled = create(seeded_engine, "overview", {"known_at": long_ago - timedelta(days=30)}, created_by="t")
     assert evaluated_on(travelled) == (long_ago - timedelta(days=30)).date()
+
+
+def test_visitors_snapshots_are_capped_per_hour_store_wide_editors_are_not(seeded_engine, monkeypatch):
+    from sqlalchemy import update
+
+    from fleet import snapshots
+    from fleet.models import Snapshot
+
+    monkeypatch.setattr(snapshots, "VISITOR_SNAPSHOTS_PER_HOUR", 2)
+    for _ in range(2):
+        snapshots.create(seeded_engine, "overview", {}, created_by=snapshots.VISITOR)
+    with pytest.raises(snapshots.SnapshotError, match=r"2 snapshots in the last hour.*log in as an editor"):
+        snapshots.create(seeded_engine, "overview", {}, created_by=snapshots.VISITOR)
+    assert snapshots.create(seeded_engine, "overview", {}, created_by="ann").created_by == "ann"
+    with seeded_engine.begin() as conn:  # an hour later the visitors' quota is free again
+        conn.execute(update(Snapshot).where(Snapshot.created_by == snapshots.VISITOR)
+                     .values(created_at=snapshots.now_utc() - timedelta(hours=1, minutes=1)))
+    assert snapshots.create(seeded_engine, "overview", {}, created_by=snapshots.VISITOR).id

@@ -21,7 +21,7 @@ import streamlit as st
 from fleet.models import Snapshot
 from fleet.snapshot_files import bundle_of, estimate_changes, moved
 from fleet.snapshots import (
-    MISMATCH, UNAVAILABLE, Opened, SnapshotError, SnapshotUnavailable, content_hash, create, link, live_state,
+    MISMATCH, UNAVAILABLE, VISITOR, Opened, SnapshotError, SnapshotUnavailable, content_hash, create, link, live_state,
     open_view, prepare, resolve, thaw, view_state,
 )
 from fleet.ui import cached, editor, nav
@@ -178,7 +178,7 @@ def changes(ctx, snapshot: Snapshot, values: dict) -> None:
 
 def author() -> str:
     actor = editor.current_actor()
-    return actor.name if actor is not None else "a visitor"
+    return actor.name if actor is not None else VISITOR
 
 
 def share(ctx) -> None:

@@ -28,7 +28,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 FORMAT = 2  # bump when a cached frame's columns or dtypes change
-KEEP = 24  # an estimates frame is one file, a fleet state four
+KEEP = 64  # an estimates frame is one file, a fleet state four, a page's tables one each and a manifest
 
 
 def path_for(directory: str | Path, key: tuple) -> Path:
@@ -102,4 +102,23 @@ def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ..
     frames = {name: frame.reset_index(drop=True) for name, frame in load().items()}
     for name, path in paths.items():
         _write(path, frames[name])
+    return frames
+
+
+def cached_frame_set(directory: str | Path | None, key: tuple,
+                     load: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Like ``cached_frames`` for a set of frames whose names are only known once computed
+    (a page's tables): a small manifest file lists them."""
+    if not directory or str(directory) == "off":
+        return {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    manifest = _read(path_for(directory, (*key, "__names__")))
+    if manifest is not None:
+        names = tuple(manifest["name"])
+        found = {name: _read(path_for(directory, (*key, name))) for name in names}
+        if all(frame is not None for frame in found.values()):
+            return found
+    frames = {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    for name, frame in frames.items():
+        _write(path_for(directory, (*key, name)), frame)
+    _write(path_for(directory, (*key, "__names__")), pd.DataFrame({"name": list(frames)}, dtype=object))
     return frames

@@ -158,25 +158,32 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, time.max)
 
 
-def evaluate_ledger(session: Session, *, today: date | None = None,
-                    known_at: datetime | None = None) -> list[LedgerEntry]:
-    """Every claim evaluated as known at its target date and as known now (``known_at``)."""
+def evaluate_ledger(session: Session, *, today: date | None = None, known_at: datetime | None = None,
+                    now_view: StoreView | None = None) -> list[LedgerEntry]:
+    """Every claim evaluated as known at its target date and as known now (``known_at``).
+
+    ``now_view`` is the store as known now, if the caller holds it already (the app's cached
+    frames). The store as known at each past target date is read once per distinct date and
+    let go before the next, so at most two full views are in memory at a time.
+    """
     today = known_at.date() if known_at else (today or date.today())
-    claims = claims_frame(session, known_at=known_at)
-    now_view = load_view(session, known_at)
-    views: dict[date, StoreView] = {}
-    entries = []
-    for claim in claims.to_dict("records"):
+    claims = claims_frame(session, known_at=known_at).to_dict("records")
+    now_view = now_view if now_view is not None else load_view(session, known_at)
+    cuts: dict[datetime, list[int]] = {}
+    then: dict[int, Evaluation] = {}
+    for i, claim in enumerate(claims):
         target = claim["target_date"]
         if target > today:
-            then = Evaluation(ClaimStatus.PENDING, f"target date {target.isoformat()} is ahead")
+            then[i] = Evaluation(ClaimStatus.PENDING, f"target date {target.isoformat()} is ahead")
         else:
             cut = end_of(target) if known_at is None else min(end_of(target), known_at)
-            if cut not in views:
-                views[cut] = load_view(session, cut)
-            then = evaluate(claim, views[cut], today=today)
-        entries.append(LedgerEntry(claim, then, evaluate(claim, now_view, today=today)))
-    return entries
+            cuts.setdefault(cut, []).append(i)
+    for cut, indices in sorted(cuts.items()):
+        view = load_view(session, cut)
+        for i in indices:
+            then[i] = evaluate(claims[i], view, today=today)
+        del view
+    return [LedgerEntry(claim, then[i], evaluate(claim, now_view, today=today)) for i, claim in enumerate(claims)]
 
 
 def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:

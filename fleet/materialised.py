@@ -1,8 +1,9 @@
 """The materialised current state: what a page needs first, kept on disk per data version.
 
-Two things are expensive at scale and the same for every visitor until the data changes:
-the estimates frame (a million rows read through the driver) and the combined fleet state
-for a view's filters (the rule over every estimate). Both are kept as Parquet in
+What is expensive at scale is the same for every visitor until the data changes: the
+estimates frame (a million rows read through the driver), the combined fleet state for a
+view's filters (the rule over every estimate), the series over time (the rule at every
+quarter end) and each page's tables at a view state. All are kept as Parquet in
 ``Settings.frame_cache_dir`` (``fleet.framecache``), keyed on the data version and
 high-water mark, so a write makes every old file unreachable.
 
@@ -47,3 +48,22 @@ def fleet_state(directory: str | None, data_version: tuple, filters: Filters,
     parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load)
     return FleetState(by_chip=parts["by_chip"], totals=parts["totals"], contributions=parts["contributions"],
                       excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))
+
+
+def series(directory: str | None, data_version: tuple, filters: Filters, fmt: str,
+           compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Every holder at quarter ends for ``filters`` (``fleet.views.base.compute_series``)."""
+    return framecache.cached_frame(directory, ("series", *data_version, filters, fmt), compute)
+
+
+def view(directory: str | None, data_version: tuple, page_id: str, values: dict,
+         compute: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """A page's tables at a full view state (``fleet.views.build_view``)."""
+    state = tuple(sorted(values.items()))
+    return framecache.cached_frame_set(directory, ("view", *data_version, page_id, state), compute)
+
+
+def frame(directory: str | None, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Any other frame a page derives from the store; ``key`` must start with what it is and
+    hold the data version and every input that changes it."""
+    return framecache.cached_frame(directory, key, compute)

@@ -289,3 +289,25 @@ def test_the_seed_claims_are_exactly_what_the_script_derives_from_the_reference(
     committed = (seed_dir / "claims.csv").read_text(encoding="utf-8")
     assert derived.to_csv(index=False, lineterminator="\n") == committed
     assert list(derived["claim_key"]) == list(pd.read_csv(reference)["claim_id"])
+
+
+def test_the_ledger_from_supplied_fleet_states_equals_the_ledger_from_estimates(seeded_engine):
+    """The app hands the ledger its cached fleet states (states=...) instead of the estimates frame."""
+    from fleet.analytics.claim_metrics import CLAIMS_ATTRIBUTE_TO, CLAIMS_BASIS, StoreView
+    from fleet.view_state import Filters
+    from fleet.views import SessionStore
+    from fleet.views.base import compute_fleet
+
+    store, asked = SessionStore(seeded_engine), []
+
+    def state(as_of):
+        asked.append(as_of)
+        return compute_fleet(store, Filters(as_of=as_of, basis=CLAIMS_BASIS, attribute_to=CLAIMS_ATTRIBUTE_TO))
+
+    supplied = StoreView(estimates=None, chips=store.chips(), organisations=store.organisations(),
+                         model_runs=store.model_runs(None), states=state)
+    with read_session(seeded_engine) as session:
+        plain = ledger_frame(evaluate_ledger(session, today=date(2026, 11, 28)))
+        fed = ledger_frame(evaluate_ledger(session, today=date(2026, 11, 28), now_view=supplied))
+    assert asked and len(plain) >= 10
+    pd.testing.assert_frame_equal(fed, plain)

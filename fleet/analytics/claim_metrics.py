@@ -43,21 +43,31 @@ GPU_VENDORS = ("nvidia", "amd")
 CLAIM_RUN = RunSettings()  # MFU 40 %, 90 days, largest cluster
 
 
+CLAIMS_BASIS, CLAIMS_ATTRIBUTE_TO = Basis.EIGHT_BIT, "user"
+
+
 @dataclass(frozen=True)
 class StoreView:
-    """What the store knew at one moment (``known_at``; None = now): the frames a claim reads."""
+    """What the store knew at one moment (``known_at``; None = now): the frames a claim reads.
 
-    estimates: pd.DataFrame
+    Claims read fleets through ``state(as_of)`` (H100e on the 8-bit basis, leased capacity
+    under its user). ``states``, if given, supplies those instead of combining ``estimates``
+    here: the app passes its cached (and materialised) fleet states for the same settings.
+    """
+
+    estimates: pd.DataFrame | None
     chips: pd.DataFrame
     organisations: pd.DataFrame
     model_runs: pd.DataFrame
     known_at: datetime | None = None
+    states: Callable[[date], FleetState] | None = field(default=None, compare=False, repr=False)
     _states: dict = field(default_factory=dict, compare=False, repr=False)
 
     def state(self, as_of: date) -> FleetState:
         if as_of not in self._states:
-            self._states[as_of] = fleet_state(self.estimates, self.chips, self.organisations, as_of=as_of,
-                                              basis=Basis.EIGHT_BIT, attribute_to="user")
+            self._states[as_of] = self.states(as_of) if self.states is not None else fleet_state(
+                self.estimates, self.chips, self.organisations, as_of=as_of, basis=CLAIMS_BASIS,
+                attribute_to=CLAIMS_ATTRIBUTE_TO)
         return self._states[as_of]
 
 

@@ -149,7 +149,8 @@ class CachedStore:
 @st.cache_resource(ttl=TTL, max_entries=64, show_spinner="Computing the view…")
 def _view(data_version: tuple, page_id: str, values: dict) -> dict[str, pd.DataFrame]:
     load_all()
-    return build_view(CachedStore(data_version), page_id, values)
+    return materialised.view(settings().frame_cache_dir, data_version, page_id, values,
+                             lambda: build_view(CachedStore(data_version), page_id, values))
 
 
 def view(data_version: tuple, page_id: str, values: dict) -> dict[str, pd.DataFrame]:
@@ -189,7 +190,8 @@ def _series_options(filters: Filters, fmt: str):
 
 @st.cache_resource(ttl=TTL, max_entries=8, show_spinner="Computing fleets over time…")
 def _projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
-    return compute_series(CachedStore(data_version), filters, fmt)
+    return materialised.series(settings().frame_cache_dir, data_version, filters, fmt,
+                               lambda: compute_series(CachedStore(data_version), filters, fmt))
 
 
 def projection_series(data_version: tuple, filters: Filters, fmt: str) -> pd.DataFrame:
@@ -209,7 +211,13 @@ def compute_over_time(data_version: tuple, filters: Filters, fmt: str) -> pd.Dat
 def holders_with_estimates(data_version: tuple, known_at: datetime | None) -> tuple[list[str], dict[str, int]]:
     from fleet.projection_views import holders_with_estimates as build
 
-    return build(estimates(data_version, known_at), organisations(data_version))
+    def compute() -> pd.DataFrame:
+        names, ids = build(estimates(data_version, known_at), organisations(data_version))
+        return pd.DataFrame({"name": names, "id": [ids[n] for n in names]}, dtype=object)
+
+    frame = materialised.frame(settings().frame_cache_dir, ("holders", *data_version, known_at), compute)
+    names = [str(n) for n in frame["name"]]
+    return names, dict(zip(names, (int(i) for i in frame["id"])))
 
 
 @st.cache_data(ttl=TTL, max_entries=32, show_spinner="Projecting…")
@@ -244,17 +252,26 @@ def total_outlook(data_version: tuple, filters: Filters, fmt: str, top: int, unt
 
 @st.cache_data(ttl=TTL, max_entries=8, show_spinner="Checking the claims…")
 def ledger(data_version: tuple, known_at: datetime | None, today) -> list:
+    from fleet.analytics.claim_metrics import CLAIMS_ATTRIBUTE_TO, CLAIMS_BASIS, StoreView
     from fleet.ledger import evaluate_ledger
 
+    def state(as_of) -> FleetState:  # the states the other pages use (and keep on disk), not a second read
+        return fleet_state(data_version, Filters(as_of=as_of, known_at=known_at, basis=CLAIMS_BASIS,
+                                                 attribute_to=CLAIMS_ATTRIBUTE_TO))
+
+    now = StoreView(estimates=None, chips=chips(data_version), organisations=organisations(data_version),
+                    model_runs=model_runs(data_version, known_at), known_at=known_at, states=state)
     with read_session(engine(data_version[0])) as session:
-        return evaluate_ledger(session, today=today, known_at=known_at)
+        return evaluate_ledger(session, today=today, known_at=known_at, now_view=now)
 
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner="Finding crossing dates…")
 def top_crossings(data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run, until):
     from fleet.analytics.forecast import crossings_by_holder
 
-    return crossings_by_holder(estimates(data_version, filters.known_at), chips(data_version),
-                               organisations(data_version), model_runs(data_version, filters.known_at),
-                               list(holders), as_of=filters.as_of, until=until,
-                               options=_series_options(filters, fmt), run=run)
+    return materialised.frame(
+        settings().frame_cache_dir, ("crossings", *data_version, filters, fmt, holders, run, until),
+        lambda: crossings_by_holder(estimates(data_version, filters.known_at), chips(data_version),
+                                    organisations(data_version), model_runs(data_version, filters.known_at),
+                                    list(holders), as_of=filters.as_of, until=until,
+                                    options=_series_options(filters, fmt), run=run))

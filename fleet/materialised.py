@@ -15,7 +15,7 @@ cannot drift apart. No streamlit here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Callable
 
 import pandas as pd
@@ -58,9 +58,13 @@ def series(directory: str | None, data_version: tuple, filters: Filters, fmt: st
 
 def view(directory: str | None, data_version: tuple, page_id: str, values: dict,
          compute: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    """A page's tables at a full view state (``fleet.views.build_view``)."""
+    """A page's tables at a full view state (``fleet.views.build_view``).
+
+    Today's date is part of the key: a view state that leaves *as of* out means today, so
+    yesterday's tables must not be served for it.
+    """
     state = tuple(sorted(values.items()))
-    return framecache.cached_frame_set(directory, ("view", *data_version, page_id, state), compute)
+    return framecache.cached_frame_set(directory, ("view", *data_version, page_id, state, date.today()), compute)
 
 
 def frame(directory: str | None, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:

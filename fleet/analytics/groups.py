@@ -127,3 +127,26 @@ def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> 
         total = pd.Series(values[many]).groupby(ids[many], sort=False).sum(min_count=min_count)
         out[total.index.to_numpy()] = total.to_numpy()
     return out
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values (one sort and a neighbour comparison)."""
+    ranked = np.sort(values)
+    keep = np.empty(len(ranked), dtype=bool)
+    keep[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=keep[1:])
+    return ranked[keep]
+
+
+def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where each of ``values`` is in the sorted distinct ``keys``; -1 where it is not."""
+    if not len(keys):
+        return np.full(len(values), -1, dtype="int64")
+    low, high = int(keys[0]), int(keys[-1])
+    if high - low <= 4 * len(values) + 4096:  # a narrow range: one table lookup per value
+        table = np.full(high - low + 1, -1, dtype="int64")
+        table[keys - low] = np.arange(len(keys))
+        inside = (values >= low) & (values <= high)
+        return np.where(inside, table[np.clip(values, low, high) - low], -1)
+    at = np.searchsorted(keys, values).clip(max=len(keys) - 1)
+    return np.where(keys[at] == values, at, -1)

@@ -198,9 +198,11 @@ def _figure(r: _Rows, ids: np.ndarray, n: int, at: np.ndarray) -> dict[str, np.n
             "n": groups.sizes(ids, n), "rep": groups.some(ids, n, at)}
 
 
-def _latest(r: _Rows, key: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """The rows ``at`` dated on their ``key`` group's latest date, with their group ids."""
-    ids, n = groups.group(key[at])
+def _latest(r: _Rows, key: tuple[np.ndarray, int], at: np.ndarray, *,
+            ordered: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows ``at`` dated on their ``key`` group's latest date, with their group ids
+    (in the order groups first appear if ``ordered``, else in any order)."""
+    ids, n = groups.group(key[0][at]) if ordered else groups.group_any(key[0][at], key[1])
     latest = groups.newest(ids, n, r.day[at])  # every group keeps at least one row: n stays
     return at[latest], ids[latest], n
 
@@ -218,31 +220,42 @@ def _by_part(figure: dict[str, np.ndarray], part: np.ndarray) -> tuple[dict[str,
 
 def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     r = _rows(estimates, options)
-    holder, owner, chip = groups.dense(r.holder), groups.dense(r.owner), groups.dense(r.chip)
-    part, parts_size = groups.compose(holder, chip, owner)  # PART_KEYS, in their order
+    holder, chip = groups.dense(r.holder), groups.dense(r.chip)
+    owner = _lessor(r)
+    part = groups.compose(holder, chip, owner)  # PART_KEYS, in their order (owners: see _lessor)
     no_chip = r.chip == H100E_ONLY
     fleet_rows, ids, n = _latest(r, part, np.flatnonzero(r.fleet & ~no_chip))
     fleet = _figure(r, ids, n, fleet_rows)
-    fleet["key"], fleet_part = groups.some(ids, n, part[fleet_rows]), ids
-    cluster_rows = _latest(r, groups.compose(holder, owner, (r.cluster, len(r.cluster_keys)))[0],
-                           np.flatnonzero(~r.fleet))[0]
-    ids, n = groups.group(groups.compose((part, parts_size), (r.cluster, len(r.cluster_keys)))[0][cluster_rows])
-    clusters, by_cluster = _by_part(_figure(r, ids, n, cluster_rows), part)
+    fleet["key"], fleet_part = groups.some(ids, n, part[0][fleet_rows]), ids
+    cluster = (r.cluster, len(r.cluster_keys))
+    cluster_rows = _latest(r, groups.compose(holder, owner, cluster), np.flatnonzero(~r.fleet))[0]
+    ids, n = groups.group(groups.compose(part, cluster)[0][cluster_rows])
+    clusters, by_cluster = _by_part(_figure(r, ids, n, cluster_rows), part[0])
     cluster_part = by_cluster[ids]
     parts = _choose(fleet, clusters)
-    whole_rows, ids, n = _latest(r, groups.compose(holder, owner)[0], np.flatnonzero(r.fleet & no_chip))
+    whole_rows, ids, n = _latest(r, groups.compose(holder, owner), np.flatnonzero(r.fleet & no_chip), ordered=True)
     whole = _whole(r, _figure(r, ids, n, whole_rows))
     at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
-                              _find(parts["key"], part[whole_rows])])
+                              groups.positions(parts["key"], part[0][whole_rows])])
     contributions = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
     return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
                     contributions=contributions)
 
 
-def _find(keys: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """Where each of ``wanted`` is in the sorted ``keys``, -1 where it is not."""
-    at = np.searchsorted(keys, wanted).clip(max=max(len(keys) - 1, 0))
-    return np.where(keys[at] == wanted, at, -1) if len(keys) else np.full(len(wanted), -1)
+def _lessor(r: _Rows) -> tuple[np.ndarray, int]:
+    """The owner as a key part: 0 where the holder owns the estimate (always, unless leases are
+    attributed to their users), else 1 + the owner's code -- a narrow key in the usual case.
+
+    Parts then sort by holder, chip and this code rather than the owner's id; only the
+    order of several owners' parts of one (holder, chip) depends on it (see ``_sum_parts``).
+    """
+    leased = r.owner != r.holder
+    if not leased.any():
+        return np.zeros(len(r.owner), dtype="int64"), 1
+    codes, n = groups.dense(r.owner[leased])
+    out = np.zeros(len(r.owner), dtype="int64")
+    out[leased] = codes + 1
+    return out, n + 1
 
 
 def _whole(r: _Rows, by_owner: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -300,7 +313,11 @@ def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.D
         return frame
     # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
     # their user) need the group-by.
-    grouped = frame.loc[shared].groupby(KEYS, sort=False)
+    # several owners' parts are added in the order of the owners' ids, as pandas would
+    owner = r.owner[parts["rep"][shared]]
+    mine = frame.loc[shared]
+    mine = mine.iloc[np.lexsort((owner, mine["chip_key"].to_numpy(), mine["holder_id"].to_numpy()))]
+    grouped = mine.groupby(KEYS, sort=False)
     many = grouped[_NUMERIC].sum(min_count=1)
     many["valid_on"] = grouped["valid_on"].max()
     many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed")

@@ -4,14 +4,16 @@ The rule (``fleet.analytics.combine``) groups the same rows several times over -
 latest date per organisation x chip x owner, per cluster, the collapse of same-day
 conflicts, the sums per part -- and pandas hashes every key column again in each
 multi-column group-by. Here each key column becomes an order-preserving integer code
-once, a multi-column key one int64 (``compose``), and a group-by one ``pd.factorize``
-whose group ids follow the key's order; reductions are numpy scatters over those ids.
+once, a multi-column key one int64 (``compose``), and a group-by one hash pass
+(``group``: ids in the order groups first appear, as ``groupby(sort=False)``) or, for
+a narrow key whose order does not matter, direct addressing (``group_any``);
+reductions are numpy scatters over the ids.
 
 Most groups hold one row, whose figure is that row's. Reductions that must agree with
-pandas to the last bit -- the median, and pandas' compensated (Kahan) sums, whose result
-depends on the order of the terms -- go through a pandas group-by over the rows of
-groups with two or more members only, in the order the caller gives them.
-Pure numpy and pandas; nothing here knows about estimates.
+pandas to the last bit work on the groups with two or more rows only: medians as pandas
+computes them (the mean of the two middle values), and pandas' compensated (Kahan) sums,
+whose result depends on the order of the terms, through a pandas group-by in the order
+the caller gives them. Pure numpy and pandas; nothing here knows about estimates.
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ def group(key: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group id and the number of groups; ids follow the order groups first appear in."""
     ids, uniques = pd.factorize(key)
     return ids, len(uniques)
+
+
+def group_any(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
+    """Like ``group``, for callers that do not depend on the order of the ids.
+
+    ``size`` bounds the key (0 <= key < size, as ``compose`` returns). A narrow key is
+    numbered by direct addressing (ids in key order), which is cheaper than hashing.
+    """
+    if size > 4 * len(key) + (1 << 16):
+        return group(key)
+    present = np.zeros(size, dtype=bool)
+    present[key] = True
+    number = np.cumsum(present) - 1
+    return number[key], int(number[-1]) + 1 if size else 0
 
 
 def union(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -106,11 +122,27 @@ def collapse(ids: np.ndarray, n: int, qty: np.ndarray, low: np.ndarray,
     q, lo, hi = some(ids, n, qty), some(ids, n, low), some(ids, n, high)
     many = sizes(ids, n)[ids] > 1
     if many.any():
-        frame = pd.DataFrame({"q": qty[many], "lo": low[many], "hi": high[many]})
-        agg = frame.groupby(ids[many], sort=False).agg(q=("q", "median"), lo=("lo", "min"), hi=("hi", "max"))
-        at = agg.index.to_numpy()
-        q[at], lo[at], hi[at] = agg["q"].to_numpy(), agg["lo"].to_numpy(), agg["hi"].to_numpy()
+        at = np.flatnonzero(many)
+        lo[ids[at]], hi[ids[at]] = np.nan, np.nan
+        np.fmin.at(lo, ids[at], low[at])
+        np.fmax.at(hi, ids[at], high[at])
+        _medians(q, ids[at], qty[at])
     return q, lo, hi
+
+
+def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    """``out[g]`` = the median of group g's non-NaN values, computed as pandas does (mean of the two middle ones)."""
+    order = np.lexsort((values, ids))  # NaN sorts last within each group
+    ids, values = ids[order], values[order]
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    count = np.add.reduceat(~np.isnan(values), starts) if len(starts) else starts
+    upper = starts + count // 2
+    lower = np.maximum(starts, starts + (count - 1) // 2)
+    middle = (values[upper.clip(max=len(values) - 1)] + values[lower]) / 2
+    odd = count % 2 == 1
+    middle[odd] = values[upper[odd]]
+    middle[count == 0] = np.nan
+    out[ids[starts]] = middle
 
 
 def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
@@ -150,3 +182,4 @@ def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.where(inside, table[np.clip(values, low, high) - low], -1)
     at = np.searchsorted(keys, values).clip(max=len(keys) - 1)
     return np.where(keys[at] == values, at, -1)
+

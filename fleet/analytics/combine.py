@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from fleet.analytics import groups
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
 
 # The rule in a paragraph (markdown), as the app shows it on every page and each organisation's page.
@@ -71,17 +72,6 @@ WORK_COLUMNS = ("id", "organisation_id", "user_organisation_id", "chip_id", "cou
                 "h100e", "h100e_low", "h100e_high", "scope", "cluster", "valid_on", "status", "certainty")
 
 
-def _passing(e: pd.DataFrame, options: CombineOptions) -> np.ndarray:
-    """Which rows may count at the as-of date (a boolean mask, computed column-wise)."""
-    keep = (e["valid_on"] <= pd.Timestamp(options.as_of)).to_numpy().copy()
-    floor = CERTAINTY_RANK[Certainty(options.min_certainty)]
-    allowed = [c.value for c, rank in CERTAINTY_RANK.items() if rank >= floor]
-    keep &= e["certainty"].isin(allowed).to_numpy()
-    if not options.include_planned:
-        keep &= (e["status"] != Status.PLANNED).to_numpy()
-    return keep
-
-
 def _cluster_keys(cluster: pd.Series) -> np.ndarray:
     # casefold and strip each distinct name once (a few hundred), not each of a million rows
     codes, uniques = pd.factorize(cluster, use_na_sentinel=True)
@@ -95,7 +85,7 @@ def prepare(estimates: pd.DataFrame, options: CombineOptions, *, narrow: bool = 
     ``narrow`` keeps only ``WORK_COLUMNS`` (plus ``_row``, each row's position in
     ``estimates``), which is what ``combine`` needs: far less copying on big frames.
     """
-    keep = _passing(estimates, options)
+    keep = _passing(estimates, options)[0]
     source = estimates[[c for c in WORK_COLUMNS if c in estimates]] if narrow else estimates
     e = source.loc[keep]  # a boolean .loc copies: the caller's frame is never modified
     if narrow:
@@ -116,92 +106,248 @@ def prepare(estimates: pd.DataFrame, options: CombineOptions, *, narrow: bool = 
     return e
 
 
-def _latest(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    newest = frame.groupby(keys, sort=False)["valid_on"].transform("max")
-    return frame.loc[frame["valid_on"] == newest]
+@dataclass
+class _Rows:
+    """The rule's working columns as numpy arrays, one entry per estimate that may count."""
+
+    row: np.ndarray  # position in the caller's frame
+    owner: np.ndarray
+    holder: np.ndarray
+    chip: np.ndarray  # chip_key: the chip id, or H100E_ONLY
+    qty: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    day: np.ndarray  # valid_on as int64, in the caller's datetime unit
+    fleet: np.ndarray  # scope == "fleet"
+    dead: np.ndarray  # status == decommissioned
+    cluster: np.ndarray  # code of the cluster key (casefolded, stripped; "" for none)
+    cluster_keys: np.ndarray  # the key of each code (object)
+    day_dtype: np.dtype
 
 
-def _collapse(latest: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """One figure per group from its latest-dated estimates (a range if they disagree)."""
-    grouped = latest.groupby(keys, sort=False)
-    out = grouped.agg(qty=("qty", "median"), low=("qty_low", "min"), high=("qty_high", "max"),
-                      valid_on=("valid_on", "max"), n_estimates=("id", "size"))
+def _codes_in(codes: np.ndarray, uniques, values) -> np.ndarray:
+    """Which rows of a factorized column hold one of ``values`` (missing never does)."""
+    return np.append(pd.Index(uniques).isin([str(v) for v in values]), False)[codes]
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows may count at the as-of date, and which are "decommissioned" (boolean masks)."""
+    days = estimates["valid_on"].to_numpy()
+    if days.dtype.kind != "M":
+        raise TypeError(f'column "valid_on" must hold dates (datetime64), not {days.dtype}')
+    keep = days <= np.datetime64(pd.Timestamp(options.as_of)).astype(days.dtype)
+    floor = CERTAINTY_RANK[Certainty(options.min_certainty)]
+    keep &= _codes_in(*pd.factorize(estimates["certainty"]),
+                      [c.value for c, rank in CERTAINTY_RANK.items() if rank >= floor])
+    status = pd.factorize(estimates["status"])  # one hash pass serves both flags
+    if not options.include_planned:
+        keep &= ~_codes_in(*status, [Status.PLANNED.value])
+    return keep, _codes_in(*status, [Status.DECOMMISSIONED.value])
+
+
+def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
+    keep, dead = _passing(estimates, options)
+    at = np.flatnonzero(keep)
+    owner = estimates["organisation_id"].to_numpy(dtype="int64")[at]
+    holder = owner
+    if options.attribute_to == "user":
+        user = _floats(estimates["user_organisation_id"])[at]
+        holder = np.where(np.isnan(user), owner, np.nan_to_num(user)).astype("int64")
+    chip = _floats(estimates["chip_id"])[at]
+    no_chip = np.isnan(chip)
+    qty, low, high = (_floats(estimates[c])[at] for c in ("count", "count_low", "count_high"))
+    if no_chip.any():  # only figures given in H100e (no chip) read the H100e columns
+        where = at[no_chip]
+        for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
+            out[no_chip] = _floats(estimates[column].iloc[where])
+    fleet = (estimates["scope"] == "fleet").to_numpy(dtype=bool, na_value=False)[at]
+    cluster, keys = _cluster_codes(estimates["cluster"], at)
+    days = estimates["valid_on"].to_numpy()
+    return _Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
+                 qty=qty, low=np.where(np.isnan(low), qty, low), high=np.where(np.isnan(high), qty, high),
+                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], cluster=cluster, cluster_keys=keys,
+                 day_dtype=days.dtype)
+
+
+def _cluster_codes(cluster: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's cluster key as a code; names equal once casefolded and stripped share one.
+
+    Only named rows are factorized (most rows are whole-fleet figures without a name,
+    whose key is ""), and each distinct name is casefolded once.
+    """
+    out = np.zeros(len(at), dtype="int64")
+    named = cluster.notna().to_numpy()[at]
+    codes, uniques = pd.factorize(cluster.iloc[at[named]])
+    names = pd.Index(uniques, dtype=object).astype(str).str.casefold().str.strip().to_numpy(dtype=object)
+    key_codes, keys = pd.factorize(np.append("", names))  # "" first: code 0, the key of rows without a name
+    out[named] = key_codes[1:][codes]
+    return out, np.asarray(keys, dtype=object)
+
+
+def _figure(r: _Rows, ids: np.ndarray, n: int, at: np.ndarray) -> dict[str, np.ndarray]:
+    """One figure per group of latest-dated rows ``at`` (a range if they disagree)."""
+    qty, low, high = groups.collapse(ids, n, r.qty[at], r.low[at], r.high[at])
     # A group whose latest word is "decommissioned" holds nothing at this date.
-    alive = latest["status"].ne(Status.DECOMMISSIONED).groupby([latest[k] for k in keys], sort=False).any()
-    out.loc[~alive.reindex(out.index).to_numpy(), ["qty", "low", "high"]] = 0.0
-    return out
+    dead = ~groups.any_of(ids, n, ~r.dead[at])
+    qty[dead], low[dead], high[dead] = 0.0, 0.0, 0.0
+    return {"qty": qty, "low": low, "high": high, "day": groups.largest(ids, n, r.day[at]),
+            "n": groups.sizes(ids, n), "rep": groups.some(ids, n, at)}
 
 
-def _component(frame: pd.DataFrame, name: str, keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    latest = _latest(frame, keys)
-    collapsed = _collapse(latest, keys)
-    contributions = latest.assign(component=name)
-    return collapsed, contributions
+def _latest(r: _Rows, key: tuple[np.ndarray, int], at: np.ndarray, *,
+            ordered: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rows ``at`` dated on their ``key`` group's latest date, with their group ids
+    (in the order groups first appear if ``ordered``, else in any order)."""
+    ids, n = groups.group(key[0][at]) if ordered else groups.group_any(key[0][at], key[1])
+    latest = groups.newest(ids, n, r.day[at])  # every group keeps at least one row: n stays
+    return at[latest], ids[latest], n
+
+
+def _by_part(figure: dict[str, np.ndarray], part: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each part's sum of figures (terms in the figures' order, as pandas adds them), and each figure's part."""
+    key = part[figure["rep"]]
+    ids, n = groups.group(key)
+    out = {name: groups.sums(ids, n, figure[name]) for name in ("qty", "low", "high")}
+    out["n"] = np.bincount(ids[~np.isnan(figure["qty"])], minlength=n)
+    out["day"] = groups.largest(ids, n, figure["day"])
+    out["rep"], out["key"] = groups.some(ids, n, figure["rep"]), groups.some(ids, n, key)
+    return out, ids
 
 
 def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
-    e = prepare(estimates, options, narrow=True)
-    is_fleet, no_chip = e["scope"] == "fleet", e["chip_key"] == H100E_ONLY
-    fleet, fleet_rows = _component(e.loc[is_fleet & ~no_chip], "fleet", PART_KEYS)
-    cluster_latest = _latest(e.loc[~is_fleet], ["holder_id", "owner_id", "cluster_key"])
-    per_cluster = _collapse(cluster_latest, [*PART_KEYS, "cluster_key"])
-    clusters = per_cluster.groupby(level=PART_KEYS, sort=False).agg(
-        qty=("qty", "sum"), low=("low", "sum"), high=("high", "sum"), valid_on=("valid_on", "max"),
-        n_clusters=("qty", "count"))
-    parts = _choose(fleet.add_prefix("fleet_").join(clusters.add_prefix("clusters_"), how="outer"))
-    whole, whole_rows = _component(e.loc[is_fleet & no_chip], "whole", ["holder_id", "owner_id"])
-    whole = whole.groupby(level="holder_id").agg(
-        qty=("qty", "sum"), low=("low", "sum"), high=("high", "sum"), valid_on=("valid_on", "max")).reset_index()
-    contributions = pd.concat([fleet_rows, cluster_latest.assign(component="cluster"), whole_rows],
-                              ignore_index=True)
-    contributions = contributions.merge(parts.reset_index()[[*PART_KEYS, "basis"]], on=PART_KEYS, how="left")
+    r = _rows(estimates, options)
+    holder, chip = groups.dense(r.holder), groups.dense(r.chip)
+    owner = _lessor(r)
+    part = groups.compose(holder, chip, owner)  # PART_KEYS, in their order (owners: see _lessor)
+    no_chip = r.chip == H100E_ONLY
+    fleet_rows, ids, n = _latest(r, part, np.flatnonzero(r.fleet & ~no_chip))
+    fleet = _figure(r, ids, n, fleet_rows)
+    fleet["key"], fleet_part = groups.some(ids, n, part[0][fleet_rows]), ids
+    cluster = (r.cluster, len(r.cluster_keys))
+    cluster_rows = _latest(r, groups.compose(holder, owner, cluster), np.flatnonzero(~r.fleet))[0]
+    ids, n = groups.group(groups.compose(part, cluster)[0][cluster_rows])
+    clusters, by_cluster = _by_part(_figure(r, ids, n, cluster_rows), part[0])
+    cluster_part = by_cluster[ids]
+    parts = _choose(fleet, clusters)
+    whole_rows, ids, n = _latest(r, groups.compose(holder, owner), np.flatnonzero(r.fleet & no_chip), ordered=True)
+    whole = _whole(r, _figure(r, ids, n, whole_rows))
+    at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
+                              groups.positions(parts["key"], part[0][whole_rows])])
+    contributions = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
+    return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
+                    contributions=contributions)
+
+
+def _lessor(r: _Rows) -> tuple[np.ndarray, int]:
+    """The owner as a key part: 0 where the holder owns the estimate (always, unless leases are
+    attributed to their users), else 1 + the owner's code -- a narrow key in the usual case.
+
+    Parts then sort by holder, chip and this code rather than the owner's id; only the
+    order of several owners' parts of one (holder, chip) depends on it (see ``_sum_parts``).
+    """
+    leased = r.owner != r.holder
+    if not leased.any():
+        return np.zeros(len(r.owner), dtype="int64"), 1
+    codes, n = groups.dense(r.owner[leased])
+    out = np.zeros(len(r.owner), dtype="int64")
+    out[leased] = codes + 1
+    return out, n + 1
+
+
+def _whole(r: _Rows, by_owner: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Organisation-wide H100e per holder: its owners' figures added (attributed leases), by holder."""
+    holders = r.holder[by_owner["rep"]]
+    ids, n = groups.group(holders)
+    out = {"holder_id": groups.some(ids, n, holders)}
+    out |= {name: groups.sums(ids, n, by_owner[name]) for name in ("qty", "low", "high")}
+    out["valid_on"] = groups.largest(ids, n, by_owner["day"]).view(r.day_dtype)
+    order = np.argsort(out["holder_id"])
+    return pd.DataFrame({name: values[order] for name, values in out.items()})
+
+
+def _choose(fleet: dict[str, np.ndarray], clusters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each part (holder, chip, owner), in key order: the larger of fleet figure and cluster sum, element-wise."""
+    keys, at_fleet, at_clusters = groups.union(fleet["key"], clusters["key"])
+    out = {"key": keys, "at_fleet": at_fleet, "at_clusters": at_clusters, "rep": np.empty(len(keys), dtype="int64")}
+    out["rep"][at_clusters], out["rep"][at_fleet] = clusters["rep"], fleet["rep"]
+    for prefix, part, at in (("fleet_", fleet, at_fleet), ("clusters_", clusters, at_clusters)):
+        for name in ("qty", "low", "high"):
+            out[prefix + name] = np.full(len(keys), np.nan)
+            out[prefix + name][at] = part[name]
+        out[prefix + "day"] = np.full(len(keys), np.iinfo(np.int64).min)  # NaT
+        out[prefix + "day"][at] = part["day"]
+    out["n_clusters"] = np.zeros(len(keys), dtype="int64")
+    out["n_clusters"][at_clusters] = clusters["n"]
+    for name in ("qty", "low", "high"):
+        out[name] = np.fmax(out["fleet_" + name], out["clusters_" + name])  # fmax ignores NaN: a missing one loses
+    use_fleet = np.nan_to_num(out["fleet_qty"], nan=-1.0) >= np.nan_to_num(out["clusters_qty"], nan=-1.0)
+    out["basis"] = np.where(use_fleet, 0, 1)  # codes into _BASES
+    out["day"] = np.maximum(out["fleet_day"], out["clusters_day"])
+    return out
+
+
+_BASES = np.array(["fleet", "clusters"], dtype=object)
+_NUMERIC = ["fleet_qty", "fleet_low", "fleet_high", "clusters_qty", "clusters_low", "clusters_high",
+            "qty", "low", "high", "n_clusters"]
+
+
+def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.DataFrame:
+    """Add up the owners' parts of each (holder, chip); one part is the usual case."""
+    frame = pd.DataFrame({"holder_id": r.holder[parts["rep"]], "chip_key": r.chip[parts["rep"]],
+                          **{c: parts[c] for c in _NUMERIC}})
+    frame["n_clusters"] = frame["n_clusters"].astype("float64")
+    frame["valid_on"] = parts["day"].view(r.day_dtype)
+    frame["basis"] = pd.array(_BASES, dtype="str").take(parts["basis"])
+    key = pair[parts["rep"]]  # parts are in (holder, chip, owner) order: a shared pair's parts are adjacent
+    shared = np.zeros(len(key), dtype=bool)
+    if len(key) > 1:
+        same = key[1:] == key[:-1]
+        shared[1:] |= same
+        shared[:-1] |= same
+    if not shared.any():
+        frame["n_clusters"] = frame["n_clusters"].astype("int64")
+        return frame
+    # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
+    # their user) need the group-by.
+    # several owners' parts are added in the order of the owners' ids, as pandas would
+    owner = r.owner[parts["rep"][shared]]
+    mine = frame.loc[shared]
+    mine = mine.iloc[np.lexsort((owner, mine["chip_key"].to_numpy(), mine["holder_id"].to_numpy()))]
+    grouped = mine.groupby(KEYS, sort=False)
+    many = grouped[_NUMERIC].sum(min_count=1)
+    many["valid_on"] = grouped["valid_on"].max()
+    many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed")
+    out = pd.concat([frame.loc[~shared], many.reset_index()], ignore_index=True)
+    out["n_clusters"] = out["n_clusters"].fillna(0).astype("int64")
+    return out
+
+
+_COMPONENTS = np.array(["fleet", "cluster", "whole"], dtype=object)
+
+
+def _contributions(estimates: pd.DataFrame, r: _Rows, basis: np.ndarray, at_part: np.ndarray,
+                   *rows: np.ndarray) -> pd.DataFrame:
+    """The estimates each figure rests on (fleet, then cluster, then organisation-wide rows), with every
+    column of the caller's frame and the rule's own: holder, chip key, quantity and range, component, basis.
+
+    ``at_part`` is each row's part (an index into ``basis``), -1 for none.
+    """
+    at = np.concatenate(rows)
+    component = np.repeat(np.arange(len(rows)), [len(x) for x in rows])
+    basis = np.where(at_part >= 0, np.append(basis, -1)[at_part], -1)
+    out = estimates.take(r.row[at]).reset_index(drop=True)
+    derived = {"owner_id": r.owner[at], "holder_id": r.holder[at], "chip_key": r.chip[at], "qty": r.qty[at],
+               "qty_low": r.low[at], "qty_high": r.high[at],
+               "cluster_key": pd.array(r.cluster_keys, dtype="str").take(r.cluster[at]),
+               "component": pd.array(_COMPONENTS, dtype="str").take(component),
+               "basis": pd.array(_BASES, dtype="str").take(basis, allow_fill=True)}
     # "counted": the estimate belongs to the component (fleet or clusters) that won its
     # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
-    contributions["counted"] = ((contributions["component"] == "fleet") == (contributions["basis"] == "fleet")) | (
-        contributions["component"] == "whole")
-    return Combined(by_chip=_sum_parts(parts), whole=whole, contributions=_with_all_columns(contributions, estimates))
-
-
-def _with_all_columns(contributions: pd.DataFrame, estimates: pd.DataFrame) -> pd.DataFrame:
-    """The reported estimates with every column the caller's frame has, in its order first."""
-    rows = contributions.pop("_row").to_numpy()
-    extra = [c for c in estimates.columns if c not in contributions.columns]
-    if extra:
-        restored = estimates[extra].iloc[rows].reset_index(drop=True)
-        contributions = pd.concat([contributions.reset_index(drop=True), restored], axis=1)
-    first = [c for c in estimates.columns if c in contributions.columns]
-    return contributions[first + [c for c in contributions.columns if c not in first]]
-
-
-def _sum_parts(parts: pd.DataFrame) -> pd.DataFrame:
-    """Add up the owners' parts of each (holder, chip); one part is the usual case."""
-    numeric = ["fleet_qty", "fleet_low", "fleet_high", "clusters_qty", "clusters_low", "clusters_high",
-               "qty", "low", "high", "n_clusters"]
-    shared = parts.index.droplevel("owner_id").duplicated(keep=False)
-    # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
-    # their user) need the group-by, which is most of the cost on a big store.
-    single = parts.loc[~shared].reset_index(level="owner_id", drop=True)
-    single = single[numeric + ["valid_on", "basis"]].astype({"n_clusters": "float64"})
-    if shared.any():
-        grouped = parts.loc[shared].groupby(level=KEYS, sort=False)
-        many = grouped[numeric].sum(min_count=1)
-        many["valid_on"] = grouped["valid_on"].max()
-        # vectorised (a per-group lambda dominated the cost of combining many dates at once)
-        many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed")
-        single = pd.concat([single, many])
-    single["n_clusters"] = single["n_clusters"].fillna(0).astype("int64")
-    return single.reset_index()
-
-
-def _choose(both: pd.DataFrame) -> pd.DataFrame:
-    """The larger of the fleet figure and the cluster sum, element-wise for the range."""
-    f = both[["fleet_qty", "fleet_low", "fleet_high"]].to_numpy(dtype="float64")
-    c = both.reindex(columns=["clusters_qty", "clusters_low", "clusters_high"]).to_numpy(dtype="float64")
-    best = np.fmax(f, c)  # fmax ignores NaN: a missing component loses
-    out = both.copy()
-    out["qty"], out["low"], out["high"] = best[:, 0], best[:, 1], best[:, 2]
-    use_fleet = np.nan_to_num(f[:, 0], nan=-1.0) >= np.nan_to_num(c[:, 0], nan=-1.0)
-    out["basis"] = np.where(use_fleet, "fleet", "clusters")
-    out["valid_on"] = both[["fleet_valid_on", "clusters_valid_on"]].max(axis=1)
-    out["n_clusters"] = both.get("clusters_n_clusters", pd.Series(0, index=both.index)).fillna(0).astype("int64")
+    derived["counted"] = ((component == 0) == (basis == 0)) | (component == 2)
+    for name, values in derived.items():
+        out[name] = values
     return out

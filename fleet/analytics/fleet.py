@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fleet.analytics import groups
 from fleet.analytics.combine import H100E_ONLY, WHOLE, Combined, CombineOptions, combine
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
@@ -28,23 +29,32 @@ def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -
     Where an organisation-wide H100e figure exceeds the sum of the chip figures, the
     difference becomes a ``WHOLE`` row, so that summing rows gives the larger of the two.
     """
+    by_chip = combined.by_chip
     catalog = chips.set_index("id")
-    out = combined.by_chip.copy(deep=False)  # copy-on-write: new columns never reach combined.by_chip
-    only = out["chip_key"] == H100E_ONLY
-    out["factor"] = np.where(only, 1.0, out["chip_key"].map(factor_series(catalog, basis)).astype("float64"))
-    out["chip"] = np.where(only, H100E_ONLY_NAME, out["chip_key"].map(catalog["name"]))
-    families = catalog["family"] if "family" in catalog else pd.Series(dtype=object)
-    out["family"] = np.where(only, "Unspecified", out["chip_key"].map(families).fillna("Other"))
-    out["spec_known"] = out["factor"].notna()
+    key = by_chip["chip_key"].to_numpy(dtype="int64")
+    only = key == H100E_ONLY
+    # one hash lookup per row, then positional takes from the catalog's columns with two
+    # entries appended: -2 for H100e-only figures, -1 for chips not in the catalog
+    at = np.where(only, -2, catalog.index.get_indexer(key))
+    families = catalog["family"].fillna("Other") if "family" in catalog else pd.Series("Other", index=catalog.index)
+    factor = np.append(factor_series(catalog, basis).to_numpy(dtype="float64"), [1.0, np.nan])[at]
+    names = np.append(catalog["name"].to_numpy(dtype=object), np.array([H100E_ONLY_NAME, np.nan], dtype=object))
+    family = np.append(families.to_numpy(dtype=object), ["Unspecified", "Other"])
+    priced = {"factor": factor, "chip": pd.array(names, dtype="str").take(at),
+              "family": pd.array(family, dtype="str").take(at), "spec_known": ~np.isnan(factor)}
     for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
-        out[dst] = out[src] * out["factor"]
+        priced[dst] = by_chip[src].to_numpy(dtype="float64") * factor
+    out = pd.concat([by_chip, pd.DataFrame(priced, index=by_chip.index)], axis=1)
+    if combined.whole.empty:
+        return out.reset_index(drop=True)
     return pd.concat([out, _whole_remainder(combined.whole, out)], ignore_index=True)
 
 
 def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
-    if whole.empty:
-        return pd.DataFrame(columns=priced.columns)
-    known = priced.loc[priced["spec_known"]].groupby("holder_id")[["h100e", "h100e_low", "h100e_high"]].sum()
+    # sum the known chip figures of the holders with an organisation-wide figure only
+    mine = priced["spec_known"].to_numpy(dtype=bool) & priced["holder_id"].isin(whole["holder_id"]).to_numpy()
+    columns = ["h100e", "h100e_low", "h100e_high"]
+    known = priced.loc[mine, columns].groupby(priced["holder_id"].to_numpy()[mine]).sum()
     w = whole.join(known, on="holder_id").fillna({"h100e": 0.0, "h100e_low": 0.0, "h100e_high": 0.0})
     rest = pd.DataFrame({"holder_id": w["holder_id"], "chip_key": WHOLE, "basis": "whole",
                          "valid_on": w["valid_on"], "whole_qty": w["qty"], "whole_low": w["low"],
@@ -65,47 +75,77 @@ def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
 
 def chip_mix(known: pd.DataFrame) -> pd.Series:
     """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out)."""
-    ordered = known.sort_values(["holder_id", "h100e"], ascending=[True, False], kind="stable")
-    share = ordered["h100e"] / ordered.groupby("holder_id", sort=False)["h100e"].transform("sum")
-    listed = (share >= 0.005).to_numpy()
-    ordered, share = ordered.loc[listed], share.loc[listed]
-    labels = (ordered["chip"].astype(str) + " " + (share * 100).round(0).astype("Int64").astype(str) + "%").to_numpy()
-    holders = ordered["holder_id"].to_numpy()
-    if not len(holders):
+    holder, h100e = known["holder_id"].to_numpy(), known["h100e"].to_numpy(dtype="float64")
+    order = np.lexsort((-h100e, holder))  # stable: ties keep their order, as a stable sort_values does
+    holder, h100e = holder[order], h100e[order]
+    ids, n = groups.group(holder)
+    share = h100e / groups.sums(ids, n, h100e)[ids]
+    listed = share >= 0.005
+    if not listed.any():
         return pd.Series(dtype=object)
+    holder = holder[listed]
+    name_codes, names = pd.factorize(known["chip"], use_na_sentinel=False)  # a missing name prints "nan"
+    labels = _labels(np.asarray(names, dtype=object), name_codes[order][listed], np.round(share[listed] * 100))
     # one join per holder over contiguous runs (the rows are sorted by holder)
-    starts = np.flatnonzero(np.r_[True, holders[1:] != holders[:-1]])
-    ends = np.r_[starts[1:], len(holders)]
-    return pd.Series([", ".join(labels[a:b]) for a, b in zip(starts, ends)], index=holders[starts])
+    starts = np.flatnonzero(np.r_[True, holder[1:] != holder[:-1]])
+    ends = np.r_[starts[1:], len(holder)]
+    return pd.Series([", ".join(labels[a:b]) for a, b in zip(starts, ends)], index=holder[starts])
 
 
-def _certainty_label(ranks: pd.Series) -> pd.Series:
-    names = {rank: str(c) for c, rank in CERTAINTY_RANK.items()}
-    return ranks.map(names)
+def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> np.ndarray:
+    """"<chip> <percent>%" for each row, each distinct (chip, percent) pair formatted once."""
+    pair_codes, n = groups.group(groups.compose(groups.dense(name_codes), groups.dense(percent))[0])
+    one = groups.some(pair_codes, n, np.arange(len(pair_codes)))  # a row of each pair
+    text = np.array([f"{names[name_codes[i]]} {int(percent[i])}%" for i in one], dtype=object)
+    return text[pair_codes]
 
 
 def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
-    known = by_chip.loc[by_chip["spec_known"] & (by_chip["qty"] > 0)]
-    grouped = known.groupby("holder_id")
-    totals = grouped.agg(h100e=("h100e", "sum"), h100e_low=("h100e_low", "sum"),
-                         h100e_high=("h100e_high", "sum"), last_valid_on=("valid_on", "max"))
-    totals["chip_mix"] = chip_mix(known)
-    unknown = by_chip.loc[~by_chip["spec_known"] & (by_chip["qty"] > 0)].groupby("holder_id").size()
-    totals = totals.join(unknown.rename("chips_unknown_spec"), how="outer")
-    totals["chips_unknown_spec"] = totals["chips_unknown_spec"].fillna(0).astype("int64")
-    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "id", "source_url", "certainty"]]
-    # distinct sources counted on integer codes: a string nunique is most of the cost at scale
-    codes = pd.Series(pd.factorize(used["source_url"])[0], index=used.index).where(used["source_url"].notna())
-    totals["n_sources"] = codes.groupby(used["holder_id"]).nunique().reindex(totals.index).fillna(0).astype("int64")
-    totals["n_estimates"] = used.groupby("holder_id")["id"].size().reindex(totals.index).fillna(0).astype("int64")
-    ranks = pd.Series({str(c): rank for c, rank in CERTAINTY_RANK.items()})
-    lowest = pd.Series(ranks.reindex(used["certainty"].astype(object)).to_numpy(), index=used.index).groupby(
-        used["holder_id"]).min()
-    totals["certainty"] = _certainty_label(lowest.reindex(totals.index))
-    for column in ("h100e", "h100e_low", "h100e_high"):
-        totals[column] = totals[column].fillna(0.0)
-    return totals.reset_index().sort_values("h100e", ascending=False, ignore_index=True)
+    positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
+    spec = by_chip["spec_known"].to_numpy(dtype=bool)
+    holder = by_chip["holder_id"].to_numpy()
+    holders = groups.distinct(holder[positive])  # every holder with a figure, known spec or not, in order
+    columns = ["h100e", "h100e_low", "h100e_high"]
+    known = by_chip.loc[spec & positive, ["holder_id", *columns, "valid_on", "chip"]]
+    at = groups.positions(holders, known["holder_id"].to_numpy())
+    sums = known[columns].groupby(at).sum().reindex(range(len(holders)), fill_value=0.0)
+    totals = pd.DataFrame({"holder_id": holders, **{c: sums[c].to_numpy() for c in columns}})
+    days = known["valid_on"].to_numpy()
+    totals["last_valid_on"] = groups.largest(at, len(holders), days.view("int64")).view(days.dtype)
+    totals["chip_mix"] = chip_mix(known).reindex(holders).to_numpy()
+    unknown = groups.positions(holders, holder[~spec & positive])
+    totals["chips_unknown_spec"] = np.bincount(unknown, minlength=len(holders)).astype("int64")
+    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "source_url", "certainty"]]
+    for name, values in _sources(used, holders).items():
+        totals[name] = values
+    return totals.sort_values("h100e", ascending=False, ignore_index=True)
+
+
+_RANKS = pd.Series({str(c): float(rank) for c, rank in CERTAINTY_RANK.items()})
+_RANK_VALUES = np.sort(_RANKS.to_numpy())
+_RANK_NAMES = pd.array(_RANKS.sort_values().index.to_numpy(dtype=object), dtype="str")
+
+
+def _sources(used: pd.DataFrame, holders: np.ndarray) -> dict[str, np.ndarray]:
+    """Per holder (in ``holders``' order): distinct sources, estimates, and the lowest certainty they rest on."""
+    n = len(holders)
+    at = groups.positions(holders, used["holder_id"].to_numpy())
+    mine = at >= 0  # a holder whose figures are all zero has no row
+    at = at[mine]
+    # distinct (holder, source) pairs on integer codes: string work is most of the cost at scale
+    url, urls = pd.factorize(used["source_url"])
+    url, width = url[mine], max(len(urls), 1)
+    named = url >= 0
+    pairs = groups.distinct(groups.compose((at[named], n), (url[named], width))[0])
+    codes, values = pd.factorize(used["certainty"])
+    ranks = np.append(_RANKS.reindex(pd.Index(values, dtype=object).astype(str)).to_numpy(), np.nan)[codes][mine]
+    lowest = np.full(n, np.nan)
+    np.fmin.at(lowest, at, ranks)  # NaN (no known certainty) loses
+    label = np.where(np.isnan(lowest), -1, np.searchsorted(_RANK_VALUES, lowest))
+    return {"n_sources": np.bincount(pairs // width, minlength=n).astype("int64"),
+            "n_estimates": np.bincount(at, minlength=n).astype("int64"),
+            "certainty": _RANK_NAMES.take(label, allow_fill=True)}
 
 
 @dataclass
@@ -133,7 +173,8 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         keep = keep[orgs.loc[keep, "kind"].isin(kinds)]
     if countries:
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
-    by_chip = by_chip.loc[by_chip["holder_id"].isin(keep)]
+    shown = by_chip["holder_id"].isin(keep)
+    by_chip = by_chip if shown.all() else by_chip.loc[shown]
     listed = combined.contributions["holder_id"].isin(keep)
     contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
     contributions["counted"] = counted(contributions, by_chip)

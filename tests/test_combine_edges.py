@@ -1,0 +1,110 @@
+"""The combining rule at the edges its integer-coded implementation handles separately:
+groups of one vs several same-day rows, missing counts and ranges, decommissioned latest
+rows, several owners of one holding, wide (date-stacked) ids. Table-driven, pure pandas."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fleet.analytics.combine import CombineOptions, combine
+from fleet.analytics.fleet import h100e_by_chip
+from tests.test_combine import A100, CHIPS, H100, est, figure, frame
+
+DAY = "2024-01-01"
+
+CASES = [
+    ("one latest row is its own figure", [est(1, DAY, 100)], (100, 100, 100, "fleet")),
+    ("two same-day rows: the mean of the two as median, the outer range",
+     [est(1, DAY, 100), est(2, DAY, 300)], (200, 100, 300, "fleet")),
+    ("four same-day rows: the mean of the middle two",
+     [est(1, DAY, 10), est(2, DAY, 400), est(3, DAY, 20), est(4, DAY, 30)], (25, 10, 400, "fleet")),
+    ("a conflict's own ranges widen the range",
+     [est(1, DAY, 100, low=50, high=120), est(2, DAY, 110, low=90, high=500)], (105, 50, 500, "fleet")),
+    ("a same-day row without a count is skipped by the median, not the range",
+     [est(1, DAY, None), est(2, DAY, 70, low=60)], (70, 60, 70, "fleet")),
+    ("only rows without a count: no point figure",
+     [est(1, DAY, None), est(2, DAY, None)], (None, None, None, "fleet")),
+    ("an older row never joins the latest date's conflict",
+     [est(1, "2023-01-01", 1000), est(2, DAY, 100), est(3, DAY, 300)], (200, 100, 300, "fleet")),
+    ("a decommissioned latest row alone holds nothing",
+     [est(1, "2023-01-01", 100), est(2, DAY, 100, status="decommissioned")], (0, 0, 0, "fleet")),
+    ("a decommissioned row in a same-day conflict: the group is still alive, its median counts",
+     [est(1, DAY, 100), est(2, DAY, 60, status="decommissioned")], (80, 60, 100, "fleet")),
+    ("a decommissioned cluster conflict counts zero",
+     [est(1, DAY, 50, scope="cluster", cluster="A", status="decommissioned"),
+      est(2, DAY, 70, scope="cluster", cluster="a", status="decommissioned")], (0, 0, 0, "clusters")),
+    ("a cluster's same-day rows for one chip conflict; another cluster adds",
+     [est(1, DAY, 50, scope="cluster", cluster="A"), est(2, DAY, 70, scope="cluster", cluster="A "),
+      est(3, DAY, 5, scope="cluster", cluster="B")], (65, 55, 75, "clusters")),
+]
+
+
+def _plain(result):
+    if result is None:
+        return None
+    return tuple(None if isinstance(v, float) and np.isnan(v) else v for v in result)
+
+
+@pytest.mark.parametrize("rows, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_latest_rows_collapse_into_one_figure(rows, expected):
+    assert _plain(figure(rows)) == expected
+
+
+def test_several_owners_of_one_holding_add_up_in_owner_order():
+    """Leases from owners 7 and 3 attributed to user 5, which has its own fleet too."""
+    rows = [est(1, DAY, 10, org=7, user=5), est(2, DAY, 20, org=5), est(3, DAY, 40, org=3, user=5, scope="cluster",
+            cluster="Leased")]
+    by_chip = combine(frame(*rows), CombineOptions(as_of=date(2025, 1, 1), attribute_to="user")).by_chip
+    assert by_chip[["holder_id", "chip_key", "qty", "fleet_qty", "clusters_qty", "n_clusters", "basis"]].to_dict(
+        "records") == [{"holder_id": 5, "chip_key": H100, "qty": 70.0, "fleet_qty": 30.0, "clusters_qty": 40.0,
+                        "n_clusters": 1, "basis": "mixed"}]
+
+
+@pytest.mark.parametrize("offset", [0, 1 << 32, 39 << 32])
+def test_wide_ids_combine_like_narrow_ones(offset):
+    """Date-stacked series shift holder ids by multiples of 2**32: the keys are renumbered, not overflowed."""
+    rows = [est(1, DAY, 100, org=1), est(2, DAY, 300, org=1), est(3, DAY, 7, org=2, chip=A100),
+            est(4, DAY, 40, org=2, user=1, scope="cluster", cluster="X")]
+    estimates = frame(*rows)
+    estimates["organisation_id"] += offset
+    estimates["user_organisation_id"] += offset
+    for attribute_to in ("owner", "user"):
+        by_chip = combine(estimates, CombineOptions(as_of=date(2025, 1, 1), attribute_to=attribute_to)).by_chip
+        got = {(h - offset, c): q for h, c, q in by_chip[["holder_id", "chip_key", "qty"]].itertuples(index=False)}
+        assert got == ({(1, H100): 200.0, (2, A100): 7.0, (2, H100): 40.0} if attribute_to == "owner"
+                       else {(1, H100): 240.0, (2, A100): 7.0})
+
+
+def test_contributions_keep_a_fleet_row_s_cluster_name_as_its_key():
+    rows = [est(1, DAY, 100, cluster=" Main Site"), est(2, DAY, 5, scope="cluster", cluster="B")]
+    contributions = combine(frame(*rows), CombineOptions(as_of=date(2025, 1, 1))).contributions
+    assert contributions.set_index("id")["cluster_key"].to_dict() == {1: "main site", 2: "b"}
+    assert contributions["cluster_key"].dtype == "str"
+
+
+def test_priced_figures_stay_numeric_without_an_organisation_wide_figure():
+    by_chip = h100e_by_chip(combine(frame(est(1, DAY, 100)), CombineOptions(as_of=date(2025, 1, 1))), CHIPS, "8bit")
+    assert by_chip["h100e"].dtype == "float64" and by_chip["spec_known"].dtype == bool
+    assert by_chip["n_clusters"].dtype == "int64" and list(by_chip["h100e"]) == [100.0]
+
+
+def test_dates_that_are_not_datetimes_are_refused_by_name():
+    estimates = frame(est(1, DAY, 100))
+    estimates["valid_on"] = estimates["valid_on"].dt.strftime("%Y-%m-%d").astype(object)
+    with pytest.raises(TypeError, match='"valid_on"'):
+        combine(estimates, CombineOptions(as_of=date(2025, 1, 1)))
+
+
+def test_the_caller_s_columns_come_back_for_the_reported_rows_only():
+    estimates = frame(est(1, "2020-01-01", 1), est(2, DAY, 100), est(3, DAY, 5, scope="cluster", cluster="C"))
+    estimates["note"] = ["old", "fleet", "cluster"]
+    contributions = combine(estimates, CombineOptions(as_of=date(2025, 1, 1))).contributions
+    assert list(contributions.columns[:len(estimates.columns)]) == list(estimates.columns)
+    assert contributions[["id", "note", "component"]].to_dict("list") == {
+        "id": [2, 3], "note": ["fleet", "cluster"], "component": ["fleet", "cluster"]}
+    pd.testing.assert_frame_equal(estimates, frame(est(1, "2020-01-01", 1), est(2, DAY, 100), est(
+        3, DAY, 5, scope="cluster", cluster="C")).assign(note=["old", "fleet", "cluster"]))  # input untouched

@@ -1,0 +1,82 @@
+"""Integer-keyed group reductions (fleet.analytics.groups) against what pandas gives: table-driven."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fleet.analytics import groups
+
+NAN = np.nan
+
+COLLAPSE = [
+    ("groups of one keep their row", [0, 1, 2], [5.0, NAN, 7.0]),
+    ("odd and even group sizes", [0, 0, 0, 1, 1, 1, 1], [3.0, 1.0, 2.0, 4.0, 1.0, 3.0, 2.0]),
+    ("NaN skipped, all-NaN group stays NaN", [0, 0, 0, 1, 1], [NAN, 6.0, 2.0, NAN, NAN]),
+    ("signed zeros and infinities", [0, 0, 1, 1, 1], [-0.0, 0.0, np.inf, 1.0, -np.inf]),
+    ("groups interleaved", [2, 0, 1, 0, 2, 1, 2], [1e16, 0.1, 0.2, 0.3, 1.0, 0.7, 3.0]),
+]
+
+
+@pytest.mark.parametrize("ids, values", [c[1:] for c in COLLAPSE], ids=[c[0] for c in COLLAPSE])
+def test_collapse_matches_pandas_median_min_max(ids, values):
+    ids, values = np.array(ids), np.array(values)
+    low, high = values - 1, values * 2
+    n = int(ids.max()) + 1
+    got = groups.collapse(ids, n, values, low, high)
+    want = pd.DataFrame({"q": values, "lo": low, "hi": high}).groupby(ids).agg(
+        q=("q", "median"), lo=("lo", "min"), hi=("hi", "max"))
+    for mine, column in zip(got, ("q", "lo", "hi")):
+        np.testing.assert_array_equal(mine, want[column].to_numpy())
+
+
+@pytest.mark.parametrize("min_count", [0, 1])
+@pytest.mark.parametrize("ids, values", [
+    ([0, 1, 1, 2], [NAN, 0.1, 0.2, 3.0]),
+    ([0, 0, 0, 1], [1e16, 1.0, -1e16, NAN]),
+    ([1, 0, 1, 0], [NAN, NAN, 2.5, NAN]),
+])
+def test_sums_match_pandas_including_empty_and_all_nan_groups(ids, values, min_count):
+    ids, values = np.array(ids), np.array(values)
+    got = groups.sums(ids, int(ids.max()) + 1, values, min_count=min_count)
+    want = pd.Series(values).groupby(ids).sum(min_count=min_count).to_numpy()
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("key, size", [
+    (np.array([5, 3, 5, 9, 3]), 10),  # narrow: direct addressing
+    (np.array([5, 3, 5, 1 << 40, 3]), (1 << 40) + 1),  # wide: hashing
+    (np.array([], dtype="int64"), 1),
+])
+def test_group_any_partitions_like_group(key, size):
+    fast, n_fast = groups.group_any(key, size)
+    slow, n_slow = groups.group(key)
+    assert n_fast == n_slow == len(set(key.tolist()))
+    assert len({(a, b) for a, b in zip(fast.tolist(), slow.tolist())}) == n_slow  # the same partition
+
+
+def test_compose_sorts_like_the_tuples_and_renumbers_wide_prefixes():
+    a, b = np.array([3, 1, 3, 1 << 40]), np.array([2, 9, 1, 0])
+    key, size = groups.compose(groups.dense(a), groups.dense(b), groups.dense(b))
+    assert size < 1 << 62
+    assert list(np.argsort(key, kind="stable")) == sorted(range(4), key=lambda i: (a[i], b[i], b[i]))
+    wide, size = groups.compose((np.array([0, 1 << 45]), 1 << 46), (np.array([1, 0]), 1 << 40))
+    assert size == 2 << 40 and wide.tolist() == [1, (1 << 40)]  # the prefix renumbered 0, 1
+    with pytest.raises(ValueError, match="cannot compose"):
+        groups.compose((np.array([0, 1]), 2), (np.array([0, 0]), 1 << 61))
+
+
+@pytest.mark.parametrize("keys, values, expected", [
+    ([2, 5, 9], [9, 2, 3, 5, 100, -4], [2, 0, -1, 1, -1, -1]),  # narrow: a lookup table
+    ([2, 5, 1 << 50], [1 << 50, 5, 7], [2, 1, -1]),  # wide: binary search
+    ([], [1, 2], [-1, -1]),
+])
+def test_positions_finds_keys_or_says_minus_one(keys, values, expected):
+    got = groups.positions(np.array(keys, dtype="int64"), np.array(values, dtype="int64"))
+    assert got.tolist() == expected
+
+
+def test_union_places_each_side_in_the_sorted_distinct_keys():
+    keys, left, right = groups.union(np.array([7, 1, 4]), np.array([4, 9]))
+    assert keys.tolist() == [1, 4, 7, 9] and left.tolist() == [2, 0, 1] and right.tolist() == [1, 3]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,9 @@ pytest_plugins = ["tests.apptest"]
 
 
 def pytest_configure(config):
+    # The app's frame cache (fleet.materialised) goes to a folder of this test process, not
+    # the checkout's data/.frames: tests neither fill a developer's folder nor read from it.
+    os.environ.setdefault("FLEET_FRAME_CACHE_DIR", tempfile.mkdtemp(prefix="fleet-test-frames-"))
     config.addinivalue_line("markers", "browser: drives Chromium against a real streamlit server")
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
 

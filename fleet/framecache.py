@@ -14,11 +14,16 @@ small files instead of reading and combining every estimate.
 
 At most ``KEEP`` files are kept (least recently used go first). An unreadable file is
 logged, deleted and read again from the database. No streamlit here.
+
+A small pointer file (``remember`` / ``recall``) names the newest frame of a kind -- the
+estimates as the store knows them now -- so that after a write the new frame can be built
+from the previous one and the few rows written since (``fleet.materialised``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from pathlib import Path
@@ -27,7 +32,7 @@ from typing import Callable
 import pandas as pd
 
 log = logging.getLogger(__name__)
-FORMAT = 2  # bump when a cached frame's columns or dtypes change
+FORMAT = 3  # bump when a cached frame's columns or dtypes change
 KEEP = 64  # an estimates frame is one file, a fleet state four, a page's tables one each and a manifest
 
 
@@ -122,3 +127,44 @@ def cached_frame_set(directory: str | Path | None, key: tuple,
         _write(path_for(directory, (*key, name)), frame)
     _write(path_for(directory, (*key, "__names__")), pd.DataFrame({"name": list(frames)}, dtype=object))
     return frames
+
+
+def _pointer(directory: str | Path, name: tuple) -> Path:
+    digest = hashlib.sha256(repr((FORMAT, *name)).encode()).hexdigest()[:32]
+    return Path(directory) / f"latest-{digest}.json"
+
+
+def remember(directory: str | Path | None, name: tuple, key: tuple, order: int, info: dict) -> None:
+    """Note ``key``'s file as the newest of ``name`` with ``info`` (JSON values), unless the
+    pointer already names one of a later ``order`` (another process may have written it)."""
+    if not directory or str(directory) == "off":
+        return
+    pointer = _pointer(directory, name)
+    held = _pointed(pointer)
+    if held is not None and held.get("order", -1) >= order:
+        return
+    tmp = pointer.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"order": order, "file": path_for(directory, key).name, "info": info}))
+    tmp.replace(pointer)
+
+
+def _pointed(pointer: Path) -> dict | None:
+    try:
+        held = json.loads(pointer.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        log.warning("frame cache pointer %s is unreadable; ignoring it", pointer, exc_info=True)
+        return None
+    return held if isinstance(held, dict) and {"order", "file", "info"} <= held.keys() else None
+
+
+def recall(directory: str | Path | None, name: tuple) -> tuple[int, dict, pd.DataFrame] | None:
+    """The newest frame noted for ``name``: (order, info, frame), or None if there is none on disk."""
+    if not directory or str(directory) == "off":
+        return None
+    held = _pointed(_pointer(directory, name))
+    if held is None:
+        return None
+    frame = _read(Path(directory) / Path(held["file"]).name)
+    return None if frame is None else (int(held["order"]), held["info"], frame)

@@ -29,12 +29,34 @@ STATE_PARTS = ("by_chip", "totals", "contributions", "meta")
 
 
 def estimates(directory: str | None, data_version: tuple, known_at: datetime | None, engine) -> pd.DataFrame:
-    """The live estimates at ``known_at`` (``queries.estimates_frame``), from disk when kept."""
+    """The live estimates at ``known_at`` (``queries.estimates_frame``), from disk when kept.
+
+    The estimates *now* of a new data version start from the newest such frame on disk
+    and the rows written since its high-water mark (``queries.estimates_since``): after an
+    edit, a few rows are read instead of the whole store.
+    """
+    url, version, mark = data_version
+    key, latest = ("estimates", *data_version, known_at), ("estimates-now", url)
+
     def load() -> pd.DataFrame:
         with read_session(engine) as session:
+            if known_at is None:
+                refreshed = _refreshed(session, directory, latest, version)
+                if refreshed is not None:
+                    return refreshed
             return queries.estimates_frame(session, known_at=known_at)
 
-    return framecache.cached_frame(directory, ("estimates", *data_version, known_at), load)
+    frame = framecache.cached_frame(directory, key, load)
+    if known_at is None and mark is not None:
+        framecache.remember(directory, latest, key, version, {"mark": mark.isoformat()})
+    return frame
+
+
+def _refreshed(session, directory: str | None, latest: tuple, version: int) -> pd.DataFrame | None:
+    held = framecache.recall(directory, latest)
+    if held is None or held[0] >= version:  # nothing earlier to start from
+        return None
+    return queries.estimates_since(session, held[2], datetime.fromisoformat(held[1]["mark"]))
 
 
 def fleet_state(directory: str | None, data_version: tuple, filters: Filters,

@@ -47,19 +47,88 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-ESTIMATE_NUMBERS = ("count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high", "power_mw")
+ESTIMATE_NUMBERS = ("count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high", "power_mw",
+                    "chip_id", "user_organisation_id", "supersedes_id")  # ids that may be NULL: float64, as pandas reads them
+ESTIMATE_TEXT = ("scope", "cluster", "status", "certainty", "access", "country", "source_url", "extra_source_urls",
+                 "source_title", "quote", "note")
 
 
 def estimates_frame(session: Session, *, known_at: datetime | None = None,
                     organisation_ids: list[int] | None = None) -> pd.DataFrame:
     """Live estimates at ``known_at``, one row each, ids not names; ``valid_on`` as datetime64."""
-    stmt = select(*(getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS)).where(live_estimate_condition(known_at))
+    condition = live_estimate_condition(known_at)
     if organisation_ids is not None:
-        stmt = stmt.where(Estimate.organisation_id.in_(organisation_ids))
+        condition = and_(condition, Estimate.organisation_id.in_(organisation_ids))
+    return _estimates(session, condition)
+
+
+def _estimates(session: Session, condition) -> pd.DataFrame:
+    stmt = select(*(getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS)).where(condition)
     frame = _frame(session, stmt.order_by(Estimate.id))
     # a column that is NULL in every row comes back as Python objects: numbers stay numbers
-    frame = frame.astype({c: "float64" for c in ESTIMATE_NUMBERS if c in frame})
+    # and text stays text, so a frame's dtypes never depend on which rows it holds
+    frame = frame.astype({**{c: "float64" for c in ESTIMATE_NUMBERS}, **{c: "str" for c in ESTIMATE_TEXT}})
     return _dates(frame, "valid_on", "recorded_at")
+
+
+REFRESH_SHARE = 0.25  # re-read more than this share of a frame's rows, and a whole read is as cheap
+_IN_CHUNK = 5_000  # ids per IN (...) list: well under SQLite's and Postgres' parameter limits
+
+
+def estimates_since(session: Session, frame: pd.DataFrame, since: datetime) -> pd.DataFrame | None:
+    """The live estimates now (``estimates_frame(session)``), from ``frame`` -- the live
+    estimates when the store's high-water mark was ``since`` -- and what was written after.
+
+    The store only appends estimates and tombstones them (``fleet.ingest.load.retract``
+    sets ``retracted_at`` once; nothing else updates or deletes one), and no write
+    committed after the high-water mark carries an earlier stamp (``fleet.db``). So an
+    estimate can have changed its liveness since ``since`` only if it was recorded or
+    retracted after it, or is the target of a correction that was: those rows are dropped
+    from ``frame`` and read again, the rest is kept as it is. A million-row store then
+    reads a handful of rows after a manual edit instead of all of them.
+
+    ``None`` when a whole read is the better way: more than ``REFRESH_SHARE`` of the
+    frame's rows changed, ``frame``'s columns are not the ones this module reads, or its
+    first and last rows are not in the store as they are in the frame (the frame was read
+    from another store, e.g. one deleted and seeded again at the same path).
+    """
+    if list(frame.columns) != list(ESTIMATE_FRAME_COLUMNS) or not _same_store(session, frame):
+        return None
+    changed = or_(Estimate.recorded_at > since, Estimate.retracted_at > since)
+    touched = session.execute(select(Estimate.id, Estimate.supersedes_id).where(changed)).all()
+    if len(touched) > REFRESH_SHARE * max(len(frame), 1):
+        return None
+    ids = {row.id for row in touched}
+    targets = sorted({row.supersedes_id for row in touched if row.supersedes_id is not None} - ids)
+    live = live_estimate_condition(None)
+    parts = [_estimates(session, and_(live, Estimate.recorded_at > since))]
+    for start in range(0, len(targets), _IN_CHUNK):
+        parts.append(_estimates(session, and_(live, Estimate.id.in_(targets[start:start + _IN_CHUNK]))))
+    kept = frame.loc[~frame["id"].isin(ids.union(targets))]
+    fresh = [_like(part, frame) for part in parts if len(part)]
+    if not fresh:
+        return kept.reset_index(drop=True)
+    out = pd.concat([kept, *fresh], ignore_index=True)
+    if not out["id"].is_monotonic_increasing:  # a revived estimate is older than the new ones
+        out = out.sort_values("id", kind="stable", ignore_index=True)
+    return out
+
+
+def _same_store(session: Session, frame: pd.DataFrame) -> bool:
+    if frame.empty:
+        return True
+    ends = frame.iloc[[0, -1]]
+    stored = dict(session.execute(select(Estimate.id, Estimate.recorded_at)
+                                  .where(Estimate.id.in_([int(i) for i in ends["id"]]))).all())
+    return all(i in stored and pd.Timestamp(stored[i]) == pd.Timestamp(at)
+               for i, at in zip(ends["id"].astype(int), ends["recorded_at"]))
+
+
+def _like(part: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``part`` with ``frame``'s dtypes (a few rows read back may hold only NULLs in a column,
+    and a frame kept on disk may carry another datetime unit)."""
+    differ = {c: frame[c].dtype for c in frame if part[c].dtype != frame[c].dtype}
+    return part.astype(differ) if differ else part
 
 
 def estimate_history(session: Session, organisation_id: int, *, known_at: datetime | None = None) -> pd.DataFrame:

@@ -31,6 +31,7 @@ def test_quick_run_measures_every_benchmark_and_writes_the_report(tmp_path, pg_s
     owners = {r["name"].split(":")[0] for r in rows}
     assert owners == set(BENCHMARKS) - {"explain"} - NEEDS_BROWSER  # explain writes query plans, not figures
     assert all(r["value"] > 0 for r in rows)
+    assert any("right after a write" in r["name"] for r in rows)  # the edited copy of the store was rendered
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| benchmark | value | baseline | ratio | target | met |" in report
     assert "QUERY PLAN" in report or "SCAN" in report or "SEARCH" in report  # the SQLite plan

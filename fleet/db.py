@@ -78,8 +78,12 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs) -> Engi
 
 
 def read_session(engine: Engine) -> Session:
-    """A session for queries; the caller closes it (``with read_session(e) as s:``)."""
-    return Session(engine, expire_on_commit=False)
+    """A session for queries; the caller closes it (``with read_session(e) as s:``).
+
+    Marked as read-only (``info["read_only"]``): a big read in it may go round the driver on
+    a connection of its own (``fleet.queries``), as there are no writes of its own to see.
+    """
+    return Session(engine, expire_on_commit=False, info={"read_only": True})
 
 
 class NothingToWrite(Exception):

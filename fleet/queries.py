@@ -41,6 +41,35 @@ def _frame(session: Session, stmt) -> pd.DataFrame:
     return pd.read_sql_query(stmt, session.connection())
 
 
+def arrow_url(session: Session) -> str | None:
+    """The URL connectorx reads the session's database at, or None to read through the driver.
+
+    Reading a million estimates through the driver builds a million Python rows; connectorx
+    reads them straight into Arrow columns, typed by the columns' declared types. Only on
+    Postgres (connectorx's SQLite reader served stale rows of a WAL-mode store and left the
+    file unreadable to the next connection: never for SQLite), only in a read-only session
+    (``fleet.db.read_session``: it reads on a connection of its own, so it could not see a
+    write session's own rows), and only for a plain URL (no driver options to carry over).
+    """
+    if not session.info.get("read_only"):
+        return None
+    url = session.get_bind().url
+    if url.get_backend_name() != "postgresql" or url.query or not url.database:
+        return None
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _arrow_frame(session: Session, stmt) -> pd.DataFrame | None:
+    target = arrow_url(session)
+    if target is None:
+        return None
+    import connectorx  # only the big reads need it
+
+    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))  # ids and stamps only
+    # dates as Python dates, as the driver gives them: _dates then converts both alike
+    return connectorx.read_sql(target, sql, return_type="arrow").to_pandas(date_as_object=True)
+
+
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column])
@@ -49,6 +78,7 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 
 ESTIMATE_NUMBERS = ("count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high", "power_mw",
                     "chip_id", "user_organisation_id", "supersedes_id")  # ids that may be NULL: float64, as pandas reads them
+ESTIMATE_IDS = ("id", "organisation_id", "batch_id")  # never NULL (Postgres' INTEGER reads as int32 in Arrow)
 ESTIMATE_TEXT = ("scope", "cluster", "status", "certainty", "access", "country", "source_url", "extra_source_urls",
                  "source_title", "quote", "note")
 
@@ -63,12 +93,17 @@ def estimates_frame(session: Session, *, known_at: datetime | None = None,
 
 
 def _estimates(session: Session, condition) -> pd.DataFrame:
-    stmt = select(*(getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS)).where(condition)
-    frame = _frame(session, stmt.order_by(Estimate.id))
+    stmt = select(*(getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS)).where(condition).order_by(Estimate.id)
+    frame = _arrow_frame(session, stmt)
+    if frame is None:
+        frame = _frame(session, stmt)
     # a column that is NULL in every row comes back as Python objects: numbers stay numbers
     # and text stays text, so a frame's dtypes never depend on which rows it holds
-    frame = frame.astype({**{c: "float64" for c in ESTIMATE_NUMBERS}, **{c: "str" for c in ESTIMATE_TEXT}})
-    return _dates(frame, "valid_on", "recorded_at")
+    frame = frame.astype({**{c: "int64" for c in ESTIMATE_IDS}, **{c: "float64" for c in ESTIMATE_NUMBERS},
+                          **{c: "str" for c in ESTIMATE_TEXT}})
+    # days and microsecond stamps, whichever way they were read (an empty read has no unit of its own)
+    return _dates(frame, "valid_on", "recorded_at").astype({"valid_on": "datetime64[s]",
+                                                            "recorded_at": "datetime64[us]"})
 
 
 REFRESH_SHARE = 0.25  # re-read more than this share of a frame's rows, and a whole read is as cheap

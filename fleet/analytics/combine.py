@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -63,7 +64,12 @@ class CombineOptions:
 class Combined:
     by_chip: pd.DataFrame  # one row per (holder_id, chip_key)
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
-    contributions: pd.DataFrame  # the estimates each figure rests on
+    contributing: Contributing  # the estimates each figure rests on, as arrays
+
+    @cached_property
+    def contributions(self) -> pd.DataFrame:
+        """The estimates each figure rests on, with every column of the caller's frame (built when first read)."""
+        return self.contributing.frame()
 
 
 # The columns the rule reads; ``combine`` works on these alone and brings an estimate's
@@ -237,9 +243,9 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     whole = _whole(r, _figure(r, ids, n, whole_rows))
     at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
                               groups.positions(parts["key"], part[0][whole_rows])])
-    contributions = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
+    contributing = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
     return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
-                    contributions=contributions)
+                    contributing=contributing)
 
 
 def _lessor(r: _Rows) -> tuple[np.ndarray, int]:
@@ -327,27 +333,58 @@ def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.D
 
 
 _COMPONENTS = np.array(["fleet", "cluster", "whole"], dtype=object)
+FLEET, CLUSTER, WHOLE_FIGURE = 0, 1, 2  # codes into _COMPONENTS
+
+
+@dataclass
+class Contributing:
+    """The estimates each figure rests on (fleet, then cluster, then organisation-wide rows), kept narrow:
+    their positions in the caller's frame and the rule's own columns, as arrays.
+
+    Totals need only a few of these; ``frame()`` adds every column of the caller's frame, a copy
+    of each of them for hundreds of thousands of rows at scale, so it is built only when read
+    (``Combined.contributions``).
+    """
+
+    estimates: pd.DataFrame  # the caller's frame (a shallow copy: later edits of theirs do not show)
+    row: np.ndarray  # position in ``estimates``
+    owner: np.ndarray
+    holder: np.ndarray
+    chip: np.ndarray
+    qty: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    cluster: np.ndarray  # codes into ``cluster_keys``
+    cluster_keys: np.ndarray
+    component: np.ndarray  # codes into _COMPONENTS
+    basis: np.ndarray  # codes into _BASES, -1 for none
+    # "counted": the estimate belongs to the component (fleet or clusters) that won its
+    # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
+    counted: np.ndarray
+
+    def frame(self) -> pd.DataFrame:
+        """Every column of the caller's frame, then the rule's own: holder, chip key, quantity and range,
+        component, basis and whether counted."""
+        out = self.estimates.take(self.row).reset_index(drop=True)
+        derived = {"owner_id": self.owner, "holder_id": self.holder, "chip_key": self.chip, "qty": self.qty,
+                   "qty_low": self.low, "qty_high": self.high,
+                   "cluster_key": pd.array(self.cluster_keys, dtype="str").take(self.cluster),
+                   "component": pd.array(_COMPONENTS, dtype="str").take(self.component),
+                   "basis": pd.array(_BASES, dtype="str").take(self.basis, allow_fill=True),
+                   "counted": self.counted}
+        for name, values in derived.items():
+            out[name] = values
+        return out
 
 
 def _contributions(estimates: pd.DataFrame, r: _Rows, basis: np.ndarray, at_part: np.ndarray,
-                   *rows: np.ndarray) -> pd.DataFrame:
-    """The estimates each figure rests on (fleet, then cluster, then organisation-wide rows), with every
-    column of the caller's frame and the rule's own: holder, chip key, quantity and range, component, basis.
-
-    ``at_part`` is each row's part (an index into ``basis``), -1 for none.
-    """
+                   *rows: np.ndarray) -> Contributing:
+    """The rows each figure rests on, ``rows`` of each component in turn; ``at_part`` is each row's
+    part (an index into ``basis``), -1 for none."""
     at = np.concatenate(rows)
     component = np.repeat(np.arange(len(rows)), [len(x) for x in rows])
     basis = np.where(at_part >= 0, np.append(basis, -1)[at_part], -1)
-    out = estimates.take(r.row[at]).reset_index(drop=True)
-    derived = {"owner_id": r.owner[at], "holder_id": r.holder[at], "chip_key": r.chip[at], "qty": r.qty[at],
-               "qty_low": r.low[at], "qty_high": r.high[at],
-               "cluster_key": pd.array(r.cluster_keys, dtype="str").take(r.cluster[at]),
-               "component": pd.array(_COMPONENTS, dtype="str").take(component),
-               "basis": pd.array(_BASES, dtype="str").take(basis, allow_fill=True)}
-    # "counted": the estimate belongs to the component (fleet or clusters) that won its
-    # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
-    derived["counted"] = ((component == 0) == (basis == 0)) | (component == 2)
-    for name, values in derived.items():
-        out[name] = values
-    return out
+    return Contributing(estimates=estimates.copy(deep=False), row=r.row[at], owner=r.owner[at],
+                        holder=r.holder[at], chip=r.chip[at], qty=r.qty[at], low=r.low[at], high=r.high[at],
+                        cluster=r.cluster[at], cluster_keys=r.cluster_keys, component=component, basis=basis,
+                        counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fleet.analytics import groups
-from fleet.analytics.combine import H100E_ONLY, WHOLE, Combined, CombineOptions, combine
+from fleet.analytics.combine import H100E_ONLY, WHOLE, WHOLE_FIGURE, Combined, CombineOptions, combine
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
 
@@ -68,9 +68,13 @@ def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
 
 def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
     """Which contributing estimates a total rests on (organisation-wide ones only if they add)."""
-    adding = by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
     is_whole = contributions["component"] == "whole"
-    return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(adding))
+    return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(_adding(by_chip)))
+
+
+def _adding(by_chip: pd.DataFrame) -> pd.Series:
+    """The holders whose organisation-wide figure adds to their chip figures."""
+    return by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
 
 
 def chip_mix(known: pd.DataFrame) -> pd.Series:
@@ -102,6 +106,12 @@ def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> n
 
 def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
+    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "source_url", "certainty"]]
+    return _org_totals(by_chip, used)
+
+
+def _org_totals(by_chip: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """``org_totals`` from the counted contributions' holder, source and certainty (``used``) alone."""
     positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
     spec = by_chip["spec_known"].to_numpy(dtype=bool)
     holder = by_chip["holder_id"].to_numpy()
@@ -116,7 +126,6 @@ def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFra
     totals["chip_mix"] = chip_mix(known).reindex(holders).to_numpy()
     unknown = groups.positions(holders, holder[~spec & positive])
     totals["chips_unknown_spec"] = np.bincount(unknown, minlength=len(holders)).astype("int64")
-    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "source_url", "certainty"]]
     for name, values in _sources(used, holders).items():
         totals[name] = values
     return totals.sort_values("h100e", ascending=False, ignore_index=True)
@@ -148,13 +157,37 @@ def _sources(used: pd.DataFrame, holders: np.ndarray) -> dict[str, np.ndarray]:
             "certainty": _RANK_NAMES.take(label, allow_fill=True)}
 
 
+class _OnFirstRead:
+    """A dataclass field that may be given as a function of no arguments, called once, when the
+    field is first read.
+
+    ``fleet_state`` passes the contributions this way: a frame of every column of each
+    contributing estimate costs more to build at scale than the totals themselves, and
+    many callers (the rich/poor split, the leaderboards) never read it.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self.name)  # no class-level default: the field stays required
+        value = obj.__dict__[self.slot]
+        if callable(value):
+            value = obj.__dict__[self.slot] = value()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class FleetState:
     """Everything a page needs about fleets at one (as-of, known-at, basis, filters)."""
 
     by_chip: pd.DataFrame  # (holder, chip) figures with h100e columns
     totals: pd.DataFrame  # one row per organisation, joined with its name/kind/country
-    contributions: pd.DataFrame  # the estimates behind the figures
+    contributions: pd.DataFrame = _OnFirstRead()  # the estimates behind the figures (or a function making them)
     excluded_unknown_spec: int  # (holder, chip) figures left out for lack of a spec on the basis
 
 
@@ -175,9 +208,20 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
     shown = by_chip["holder_id"].isin(keep)
     by_chip = by_chip if shown.all() else by_chip.loc[shown]
-    listed = combined.contributions["holder_id"].isin(keep)
-    contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
-    contributions["counted"] = counted(contributions, by_chip)
-    totals = org_totals(by_chip, contributions).join(orgs, on="holder_id")
+    c = combined.contributing
+    listed = np.isin(c.holder, keep.to_numpy())
+    is_whole = c.component == WHOLE_FIGURE
+    counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
+    used = estimates[["source_url", "certainty"]].take(c.row[listed & counts]).reset_index(drop=True)
+    used.insert(0, "holder_id", c.holder[listed & counts])
+    totals = _org_totals(by_chip, used).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
-    return FleetState(by_chip=by_chip, totals=totals, contributions=contributions, excluded_unknown_spec=unknown)
+    return FleetState(by_chip=by_chip, totals=totals, contributions=lambda: _listed(combined, listed, counts),
+                      excluded_unknown_spec=unknown)
+
+
+def _listed(combined: Combined, listed: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """The contributions of the holders shown, each marked counted if its total rests on it."""
+    contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
+    contributions["counted"] = counts[listed]
+    return contributions

@@ -106,12 +106,25 @@ def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> n
 
 def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
-    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "source_url", "certainty"]]
-    return _org_totals(by_chip, used)
+    used = counted(contributions, by_chip).to_numpy(dtype=bool)
+    return _org_totals(by_chip, Used(holder=contributions["holder_id"].to_numpy()[used],
+                                     rank=ranks(contributions["certainty"])[used],
+                                     urls=contributions["source_url"], rows=np.flatnonzero(used)))
 
 
-def _org_totals(by_chip: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
-    """``org_totals`` from the counted contributions' holder, source and certainty (``used``) alone."""
+@dataclass
+class Used:
+    """The contributions a total rests on: holder, certainty rank (NaN if unknown), and each one's
+    source URL (``urls.iloc[rows]``: the URLs can stay in the caller's frame, uncopied)."""
+
+    holder: np.ndarray
+    rank: np.ndarray
+    urls: pd.Series
+    rows: np.ndarray
+
+
+def _org_totals(by_chip: pd.DataFrame, used: Used) -> pd.DataFrame:
+    """``org_totals`` from what the counted contributions' sources and certainty need (``used``)."""
     positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
     spec = by_chip["spec_known"].to_numpy(dtype=bool)
     holder = by_chip["holder_id"].to_numpy()
@@ -136,23 +149,22 @@ _RANK_VALUES = np.sort(_RANKS.to_numpy())
 _RANK_NAMES = pd.array(_RANKS.sort_values().index.to_numpy(dtype=object), dtype="str")
 
 
-def _sources(used: pd.DataFrame, holders: np.ndarray) -> dict[str, np.ndarray]:
+def ranks(certainty: pd.Series) -> np.ndarray:
+    """Each certainty's rank (``CERTAINTY_RANK``), NaN where missing or unknown."""
+    codes, values = pd.factorize(certainty)
+    return np.append(_RANKS.reindex(pd.Index(values, dtype=object).astype(str)).to_numpy(), np.nan)[codes]
+
+
+def _sources(used: Used, holders: np.ndarray) -> dict[str, np.ndarray]:
     """Per holder (in ``holders``' order): distinct sources, estimates, and the lowest certainty they rest on."""
     n = len(holders)
-    at = groups.positions(holders, used["holder_id"].to_numpy())
-    mine = at >= 0  # a holder whose figures are all zero has no row
+    at = groups.positions(holders, used.holder)
+    mine = np.flatnonzero(at >= 0)  # a holder whose figures are all zero has no row
     at = at[mine]
-    # distinct (holder, source) pairs on integer codes: string work is most of the cost at scale
-    url, urls = pd.factorize(used["source_url"])
-    url, width = url[mine], max(len(urls), 1)
-    named = url >= 0
-    pairs = groups.distinct(groups.compose((at[named], n), (url[named], width))[0])
-    codes, values = pd.factorize(used["certainty"])
-    ranks = np.append(_RANKS.reindex(pd.Index(values, dtype=object).astype(str)).to_numpy(), np.nan)[codes][mine]
     lowest = np.full(n, np.nan)
-    np.fmin.at(lowest, at, ranks)  # NaN (no known certainty) loses
+    np.fmin.at(lowest, at, used.rank[mine])  # NaN (no known certainty) loses
     label = np.where(np.isnan(lowest), -1, np.searchsorted(_RANK_VALUES, lowest))
-    return {"n_sources": np.bincount(pairs // width, minlength=n).astype("int64"),
+    return {"n_sources": groups.count_distinct(at, n, used.urls, used.rows[mine]).astype("int64"),
             "n_estimates": np.bincount(at, minlength=n).astype("int64"),
             "certainty": _RANK_NAMES.take(label, allow_fill=True)}
 
@@ -212,8 +224,9 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     listed = np.isin(c.holder, keep.to_numpy())
     is_whole = c.component == WHOLE_FIGURE
     counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
-    used = estimates[["source_url", "certainty"]].take(c.row[listed & counts]).reset_index(drop=True)
-    used.insert(0, "holder_id", c.holder[listed & counts])
+    rows = c.row[listed & counts]
+    used = Used(holder=c.holder[listed & counts], rank=ranks(estimates["certainty"].take(rows)),
+                urls=estimates["source_url"], rows=rows)
     totals = _org_totals(by_chip, used).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
     return FleetState(by_chip=by_chip, totals=totals, contributions=lambda: _listed(combined, listed, counts),

@@ -77,23 +77,45 @@ def _adding(by_chip: pd.DataFrame) -> pd.Series:
     return by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
 
 
-def chip_mix(known: pd.DataFrame) -> pd.Series:
-    """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out)."""
-    holder, h100e = known["holder_id"].to_numpy(), known["h100e"].to_numpy(dtype="float64")
-    order = np.lexsort((-h100e, holder))  # stable: ties keep their order, as a stable sort_values does
-    holder, h100e = holder[order], h100e[order]
-    ids, n = groups.group(holder)
-    share = h100e / groups.sums(ids, n, h100e)[ids]
+def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, chip: pd.Series,
+             rows: np.ndarray) -> np.ndarray:
+    """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out).
+
+    Row i is holder ``at[i]`` (of ``n``, in order) and chip ``chip_key[i]``, named ``chip.iloc[rows[i]]``;
+    holders without a listed chip get NaN.
+    """
+    out = np.full(n, np.nan, dtype=object)
+    order = np.argsort(groups.compose((at, n), _descending(h100e))[0], kind="stable")  # ties keep their order
+    at, h100e = at[order], h100e[order]
+    share = h100e / groups.sums(at, n, h100e)[at]  # terms largest first, as pandas adds the sorted rows
     listed = share >= 0.005
     if not listed.any():
-        return pd.Series(dtype=object)
-    holder = holder[listed]
-    name_codes, names = pd.factorize(known["chip"], use_na_sentinel=False)  # a missing name prints "nan"
-    labels = _labels(np.asarray(names, dtype=object), name_codes[order][listed], np.round(share[listed] * 100))
+        return out
+    at, mine = at[listed], order[listed]
+    # chips by key; each key's name is read once (a missing name prints "nan")
+    codes, size = groups.dense(chip_key[mine])
+    named = np.flatnonzero(np.bincount(codes, minlength=size))
+    names = np.empty(size, dtype=object)
+    names[named] = chip.iloc[rows[groups.some(codes, size, mine)[named]]].to_numpy(dtype=object)
+    labels = _labels(names, codes, np.round(share[listed] * 100)).tolist()
     # one join per holder over contiguous runs (the rows are sorted by holder)
-    starts = np.flatnonzero(np.r_[True, holder[1:] != holder[:-1]])
-    ends = np.r_[starts[1:], len(holder)]
-    return pd.Series([", ".join(labels[a:b]) for a, b in zip(starts, ends)], index=holder[starts])
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    ends = np.r_[starts[1:], len(at)].tolist()
+    out[at[starts]] = [", ".join(labels[a:b]) for a, b in zip(starts.tolist(), ends)]
+    return out
+
+
+def _descending(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes that sort like ``-values`` (NaN last, equal values equal), and how many there can be.
+
+    Values repeat a lot (counts times a few factors), so ranking the distinct ones and
+    sorting integer codes is far cheaper than sorting the floats.
+    """
+    codes, uniques = pd.factorize(values)
+    rank = np.empty(len(uniques) + 1, dtype="int64")
+    rank[np.argsort(-uniques, kind="stable")] = np.arange(len(uniques))
+    rank[-1] = len(uniques)  # NaN (code -1)
+    return rank[codes], len(uniques) + 1
 
 
 def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> np.ndarray:
@@ -129,16 +151,23 @@ def _org_totals(by_chip: pd.DataFrame, used: Used) -> pd.DataFrame:
     spec = by_chip["spec_known"].to_numpy(dtype=bool)
     holder = by_chip["holder_id"].to_numpy()
     holders = groups.distinct(holder[positive])  # every holder with a figure, known spec or not, in order
+    n = len(holders)
     columns = ["h100e", "h100e_low", "h100e_high"]
-    known = by_chip.loc[spec & positive, ["holder_id", *columns, "valid_on", "chip"]]
-    at = groups.positions(holders, known["holder_id"].to_numpy())
-    sums = known[columns].groupby(at).sum().reindex(range(len(holders)), fill_value=0.0)
-    totals = pd.DataFrame({"holder_id": holders, **{c: sums[c].to_numpy() for c in columns}})
-    days = known["valid_on"].to_numpy()
-    totals["last_valid_on"] = groups.largest(at, len(holders), days.view("int64")).view(days.dtype)
-    totals["chip_mix"] = chip_mix(known).reindex(holders).to_numpy()
+    known = np.flatnonzero(spec & positive)
+    at = groups.positions(holders, holder[known])
+    values = {c: by_chip[c].to_numpy(dtype="float64")[known] for c in columns}
+    sums = pd.DataFrame(values).groupby(at).sum()  # each holder's terms in row order
+    totals = {"holder_id": holders}
+    for c in columns:
+        totals[c] = np.zeros(n)
+        totals[c][sums.index.to_numpy()] = sums[c].to_numpy()
+    totals = pd.DataFrame(totals)
+    days = by_chip["valid_on"].to_numpy()
+    totals["last_valid_on"] = groups.largest(at, n, days[known].view("int64")).view(days.dtype)
+    totals["chip_mix"] = chip_mix(at, n, values["h100e"], by_chip["chip_key"].to_numpy()[known],
+                                  by_chip["chip"], known)
     unknown = groups.positions(holders, holder[~spec & positive])
-    totals["chips_unknown_spec"] = np.bincount(unknown, minlength=len(holders)).astype("int64")
+    totals["chips_unknown_spec"] = np.bincount(unknown, minlength=n).astype("int64")
     for name, values in _sources(used, holders).items():
         totals[name] = values
     return totals.sort_values("h100e", ascending=False, ignore_index=True)

@@ -85,7 +85,7 @@ def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, ch
     holders without a listed chip get NaN.
     """
     out = np.full(n, np.nan, dtype=object)
-    order = np.argsort(groups.compose((at, n), _descending(h100e))[0], kind="stable")  # ties keep their order
+    order = np.argsort(groups.compose((at, n), groups.ascending(-h100e))[0], kind="stable")  # ties keep their order
     at, h100e = at[order], h100e[order]
     share = h100e / groups.sums(at, n, h100e)[at]  # terms largest first, as pandas adds the sorted rows
     listed = share >= 0.005
@@ -103,19 +103,6 @@ def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, ch
     ends = np.r_[starts[1:], len(at)].tolist()
     out[at[starts]] = [", ".join(labels[a:b]) for a, b in zip(starts.tolist(), ends)]
     return out
-
-
-def _descending(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes that sort like ``-values`` (NaN last, equal values equal), and how many there can be.
-
-    Values repeat a lot (counts times a few factors), so ranking the distinct ones and
-    sorting integer codes is far cheaper than sorting the floats.
-    """
-    codes, uniques = pd.factorize(values)
-    rank = np.empty(len(uniques) + 1, dtype="int64")
-    rank[np.argsort(-uniques, kind="stable")] = np.arange(len(uniques))
-    rank[-1] = len(uniques)  # NaN (code -1)
-    return rank[codes], len(uniques) + 1
 
 
 def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> np.ndarray:

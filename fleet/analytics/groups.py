@@ -74,7 +74,7 @@ def group_any(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
 def union(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sorted distinct keys of two arrays of distinct keys, and where each entry of each landed."""
     both = np.concatenate([left, right])
-    order = np.argsort(both)
+    order = np.argsort(both, kind="stable")  # a merge sort finds the runs: often a side is sorted already
     ranked = both[order]
     new = np.empty(len(ranked), dtype=bool)
     new[:1] = True
@@ -134,7 +134,7 @@ def collapse(ids: np.ndarray, n: int, qty: np.ndarray, low: np.ndarray,
 
 def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """``out[g]`` = the median of group g's non-NaN values, computed as pandas does (mean of the two middle ones)."""
-    order = np.lexsort((values, ids))  # NaN sorts last within each group
+    order = np.argsort(compose((ids, int(ids.max()) + 1), ascending(values))[0], kind="stable")  # NaN last
     ids, values = ids[order], values[order]
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     count = np.add.reduceat(~np.isnan(values), starts) if len(starts) else starts
@@ -145,6 +145,19 @@ def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     middle[odd] = values[upper[odd]]
     middle[count == 0] = np.nan
     out[ids[starts]] = middle
+
+
+def ascending(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes that sort like float ``values`` (NaN last, equal values one code), and how many there can be.
+
+    Values repeat a lot (counts, counts times a few factors): ranking the distinct ones and
+    sorting integer codes is far cheaper than sorting the floats (or a lexsort with them).
+    """
+    codes, uniques = pd.factorize(values)  # -0.0 and 0.0 are one value, as they compare equal
+    rank = np.empty(len(uniques) + 1, dtype="int64")
+    rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+    rank[-1] = len(uniques)  # NaN (code -1)
+    return rank[codes], len(uniques) + 1
 
 
 def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:

@@ -31,6 +31,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fleet.analytics import groups
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
@@ -126,37 +128,52 @@ class _Rows:
     day: np.ndarray  # valid_on as int64, in the caller's datetime unit
     fleet: np.ndarray  # scope == "fleet"
     dead: np.ndarray  # status == decommissioned
+    rank: np.ndarray  # certainty rank (int8)
     cluster: np.ndarray  # code of the cluster key (casefolded, stripped; "" for none)
     cluster_keys: np.ndarray  # the key of each code (object)
     day_dtype: np.dtype
 
 
-def _codes_in(codes: np.ndarray, uniques, values) -> np.ndarray:
-    """Which rows of a factorized column hold one of ``values`` (missing never does)."""
-    return np.append(pd.Index(uniques).isin([str(v) for v in values]), False)[codes]
+def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
+    """Each value's position in ``vocabulary``; -1 for missing values and any other.
+
+    Arrow-stored strings are looked up in one pass of Arrow's ``index_in`` (no per-row
+    Python objects, no hash table of the column's values); other storage is factorized.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        array = pa.array(values.array, type=pa.large_string(), from_pandas=True)
+        found = pc.index_in(array, value_set=pa.array(vocabulary, type=pa.large_string()))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(values)
+    return np.append(pd.Index(vocabulary, dtype=object).get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
 
 
 def _floats(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows may count at the as-of date, and which are "decommissioned" (boolean masks)."""
+_CERTAINTIES = [c.value for c in Certainty]
+_RANK_OF_CODE = np.array([CERTAINTY_RANK[c] for c in Certainty] + [0], dtype="int8")  # code -1 (unknown): 0
+_STATUSES = [Status.PLANNED.value, Status.DECOMMISSIONED.value]
+
+
+def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which rows may count at the as-of date, which are "decommissioned" (boolean masks), and each
+    row's certainty rank (``CERTAINTY_RANK``; 0 if missing or unknown)."""
     days = estimates["valid_on"].to_numpy()
     if days.dtype.kind != "M":
         raise TypeError(f'column "valid_on" must hold dates (datetime64), not {days.dtype}')
     keep = days <= np.datetime64(pd.Timestamp(options.as_of)).astype(days.dtype)
-    floor = CERTAINTY_RANK[Certainty(options.min_certainty)]
-    keep &= _codes_in(*pd.factorize(estimates["certainty"]),
-                      [c.value for c, rank in CERTAINTY_RANK.items() if rank >= floor])
-    status = pd.factorize(estimates["status"])  # one hash pass serves both flags
+    rank = _RANK_OF_CODE[_codes(estimates["certainty"], _CERTAINTIES)]
+    keep &= rank >= CERTAINTY_RANK[Certainty(options.min_certainty)]
+    status = _codes(estimates["status"], _STATUSES)  # one pass serves both flags
     if not options.include_planned:
-        keep &= ~_codes_in(*status, [Status.PLANNED.value])
-    return keep, _codes_in(*status, [Status.DECOMMISSIONED.value])
+        keep &= status != 0
+    return keep, status == 1, rank
 
 
 def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
-    keep, dead = _passing(estimates, options)
+    keep, dead, rank = _passing(estimates, options)
     at = np.flatnonzero(keep)
     owner = estimates["organisation_id"].to_numpy(dtype="int64")[at]
     holder = owner
@@ -175,8 +192,8 @@ def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
     days = estimates["valid_on"].to_numpy()
     return _Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
                  qty=qty, low=np.where(np.isnan(low), qty, low), high=np.where(np.isnan(high), qty, high),
-                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], cluster=cluster, cluster_keys=keys,
-                 day_dtype=days.dtype)
+                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], rank=rank[at], cluster=cluster,
+                 cluster_keys=keys, day_dtype=days.dtype)
 
 
 def _cluster_codes(cluster: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -361,6 +378,7 @@ class Contributing:
     # "counted": the estimate belongs to the component (fleet or clusters) that won its
     # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
     counted: np.ndarray
+    rank: np.ndarray  # certainty rank (``CERTAINTY_RANK``): the totals report the lowest they rest on
 
     def frame(self) -> pd.DataFrame:
         """Every column of the caller's frame, then the rule's own: holder, chip key, quantity and range,
@@ -387,4 +405,5 @@ def _contributions(estimates: pd.DataFrame, r: _Rows, basis: np.ndarray, at_part
     return Contributing(estimates=estimates.copy(deep=False), row=r.row[at], owner=r.owner[at],
                         holder=r.holder[at], chip=r.chip[at], qty=r.qty[at], low=r.low[at], high=r.high[at],
                         cluster=r.cluster[at], cluster_keys=r.cluster_keys, component=component, basis=basis,
-                        counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE))
+                        counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE),
+                        rank=r.rank[at])

@@ -241,7 +241,7 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     is_whole = c.component == WHOLE_FIGURE
     counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
     rows = c.row[listed & counts]
-    used = Used(holder=c.holder[listed & counts], rank=ranks(estimates["certainty"].take(rows)),
+    used = Used(holder=c.holder[listed & counts], rank=c.rank[listed & counts].astype("float64"),
                 urls=estimates["source_url"], rows=rows)
     totals = _org_totals(by_chip, used).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())

@@ -80,3 +80,29 @@ def test_positions_finds_keys_or_says_minus_one(keys, values, expected):
 def test_union_places_each_side_in_the_sorted_distinct_keys():
     keys, left, right = groups.union(np.array([7, 1, 4]), np.array([4, 9]))
     assert keys.tolist() == [1, 4, 7, 9] and left.tolist() == [2, 0, 1] and right.tolist() == [1, 3]
+
+
+@pytest.mark.parametrize("values", [[5, 3, 5, 9], [10**12, 3, 3], [], [-4, -4, 2]])
+def test_distinct_sorts_narrow_and_wide_ranges_alike(values):
+    assert list(groups.distinct(np.array(values, dtype="int64"))) == sorted(set(values))
+
+
+LONG = "x" * 40  # strings equal in length, last 16 bytes and middle: they share a key
+DISTINCT = [
+    ("repeats within and across groups", [0, 0, 1, 1, 1], ["a", "a", "a", "b", None]),
+    ("same key, different strings", [0, 0, 0], ["A" + LONG, "B" + LONG, "A" + LONG]),
+    ("empty, short, multibyte", [0, 0, 0, 1, 1], ["", "é", "é", "", None]),
+    ("nothing named", [0, 1], [None, None]),
+]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", object])
+@pytest.mark.parametrize("ids, values", [c[1:] for c in DISTINCT], ids=[c[0] for c in DISTINCT])
+def test_count_distinct_matches_pandas_nunique(ids, values, dtype):
+    ids, strings = np.array(ids), pd.Series(values, dtype=dtype)
+    want = strings.groupby(ids).nunique().reindex(range(2), fill_value=0).to_numpy()
+    np.testing.assert_array_equal(groups.count_distinct(ids, 2, strings), want)
+    # the same strings at positions of a longer, sliced frame (Arrow offsets other than 0)
+    padded = pd.concat([pd.Series(["pad", "z" * 30], dtype=dtype), strings], ignore_index=True).iloc[1:]
+    rows = np.arange(len(strings)) + 1
+    np.testing.assert_array_equal(groups.count_distinct(ids, 2, padded, rows), want)

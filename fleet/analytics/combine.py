@@ -26,10 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fleet.analytics import groups
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
@@ -63,7 +66,12 @@ class CombineOptions:
 class Combined:
     by_chip: pd.DataFrame  # one row per (holder_id, chip_key)
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
-    contributions: pd.DataFrame  # the estimates each figure rests on
+    contributing: Contributing  # the estimates each figure rests on, as arrays
+
+    @cached_property
+    def contributions(self) -> pd.DataFrame:
+        """The estimates each figure rests on, with every column of the caller's frame (built when first read)."""
+        return self.contributing.frame()
 
 
 # The columns the rule reads; ``combine`` works on these alone and brings an estimate's
@@ -120,37 +128,52 @@ class _Rows:
     day: np.ndarray  # valid_on as int64, in the caller's datetime unit
     fleet: np.ndarray  # scope == "fleet"
     dead: np.ndarray  # status == decommissioned
+    rank: np.ndarray  # certainty rank (int8)
     cluster: np.ndarray  # code of the cluster key (casefolded, stripped; "" for none)
     cluster_keys: np.ndarray  # the key of each code (object)
     day_dtype: np.dtype
 
 
-def _codes_in(codes: np.ndarray, uniques, values) -> np.ndarray:
-    """Which rows of a factorized column hold one of ``values`` (missing never does)."""
-    return np.append(pd.Index(uniques).isin([str(v) for v in values]), False)[codes]
+def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
+    """Each value's position in ``vocabulary``; -1 for missing values and any other.
+
+    Arrow-stored strings are looked up in one pass of Arrow's ``index_in`` (no per-row
+    Python objects, no hash table of the column's values); other storage is factorized.
+    """
+    if isinstance(values.dtype, pd.StringDtype):
+        array = pa.array(values.array, type=pa.large_string(), from_pandas=True)
+        found = pc.index_in(array, value_set=pa.array(vocabulary, type=pa.large_string()))
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    codes, uniques = pd.factorize(values)
+    return np.append(pd.Index(vocabulary, dtype=object).get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
 
 
 def _floats(series: pd.Series) -> np.ndarray:
     return series.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Which rows may count at the as-of date, and which are "decommissioned" (boolean masks)."""
+_CERTAINTIES = [c.value for c in Certainty]
+_RANK_OF_CODE = np.array([CERTAINTY_RANK[c] for c in Certainty] + [0], dtype="int8")  # code -1 (unknown): 0
+_STATUSES = [Status.PLANNED.value, Status.DECOMMISSIONED.value]
+
+
+def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which rows may count at the as-of date, which are "decommissioned" (boolean masks), and each
+    row's certainty rank (``CERTAINTY_RANK``; 0 if missing or unknown)."""
     days = estimates["valid_on"].to_numpy()
     if days.dtype.kind != "M":
         raise TypeError(f'column "valid_on" must hold dates (datetime64), not {days.dtype}')
     keep = days <= np.datetime64(pd.Timestamp(options.as_of)).astype(days.dtype)
-    floor = CERTAINTY_RANK[Certainty(options.min_certainty)]
-    keep &= _codes_in(*pd.factorize(estimates["certainty"]),
-                      [c.value for c, rank in CERTAINTY_RANK.items() if rank >= floor])
-    status = pd.factorize(estimates["status"])  # one hash pass serves both flags
+    rank = _RANK_OF_CODE[_codes(estimates["certainty"], _CERTAINTIES)]
+    keep &= rank >= CERTAINTY_RANK[Certainty(options.min_certainty)]
+    status = _codes(estimates["status"], _STATUSES)  # one pass serves both flags
     if not options.include_planned:
-        keep &= ~_codes_in(*status, [Status.PLANNED.value])
-    return keep, _codes_in(*status, [Status.DECOMMISSIONED.value])
+        keep &= status != 0
+    return keep, status == 1, rank
 
 
 def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
-    keep, dead = _passing(estimates, options)
+    keep, dead, rank = _passing(estimates, options)
     at = np.flatnonzero(keep)
     owner = estimates["organisation_id"].to_numpy(dtype="int64")[at]
     holder = owner
@@ -169,8 +192,8 @@ def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
     days = estimates["valid_on"].to_numpy()
     return _Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
                  qty=qty, low=np.where(np.isnan(low), qty, low), high=np.where(np.isnan(high), qty, high),
-                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], cluster=cluster, cluster_keys=keys,
-                 day_dtype=days.dtype)
+                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], rank=rank[at], cluster=cluster,
+                 cluster_keys=keys, day_dtype=days.dtype)
 
 
 def _cluster_codes(cluster: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,9 +260,9 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     whole = _whole(r, _figure(r, ids, n, whole_rows))
     at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
                               groups.positions(parts["key"], part[0][whole_rows])])
-    contributions = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
+    contributing = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
     return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
-                    contributions=contributions)
+                    contributing=contributing)
 
 
 def _lessor(r: _Rows) -> tuple[np.ndarray, int]:
@@ -327,27 +350,60 @@ def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.D
 
 
 _COMPONENTS = np.array(["fleet", "cluster", "whole"], dtype=object)
+FLEET, CLUSTER, WHOLE_FIGURE = 0, 1, 2  # codes into _COMPONENTS
+
+
+@dataclass
+class Contributing:
+    """The estimates each figure rests on (fleet, then cluster, then organisation-wide rows), kept narrow:
+    their positions in the caller's frame and the rule's own columns, as arrays.
+
+    Totals need only a few of these; ``frame()`` adds every column of the caller's frame, a copy
+    of each of them for hundreds of thousands of rows at scale, so it is built only when read
+    (``Combined.contributions``).
+    """
+
+    estimates: pd.DataFrame  # the caller's frame (a shallow copy: later edits of theirs do not show)
+    row: np.ndarray  # position in ``estimates``
+    owner: np.ndarray
+    holder: np.ndarray
+    chip: np.ndarray
+    qty: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    cluster: np.ndarray  # codes into ``cluster_keys``
+    cluster_keys: np.ndarray
+    component: np.ndarray  # codes into _COMPONENTS
+    basis: np.ndarray  # codes into _BASES, -1 for none
+    # "counted": the estimate belongs to the component (fleet or clusters) that won its
+    # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
+    counted: np.ndarray
+    rank: np.ndarray  # certainty rank (``CERTAINTY_RANK``): the totals report the lowest they rest on
+
+    def frame(self) -> pd.DataFrame:
+        """Every column of the caller's frame, then the rule's own: holder, chip key, quantity and range,
+        component, basis and whether counted."""
+        out = self.estimates.take(self.row).reset_index(drop=True)
+        derived = {"owner_id": self.owner, "holder_id": self.holder, "chip_key": self.chip, "qty": self.qty,
+                   "qty_low": self.low, "qty_high": self.high,
+                   "cluster_key": pd.array(self.cluster_keys, dtype="str").take(self.cluster),
+                   "component": pd.array(_COMPONENTS, dtype="str").take(self.component),
+                   "basis": pd.array(_BASES, dtype="str").take(self.basis, allow_fill=True),
+                   "counted": self.counted}
+        for name, values in derived.items():
+            out[name] = values
+        return out
 
 
 def _contributions(estimates: pd.DataFrame, r: _Rows, basis: np.ndarray, at_part: np.ndarray,
-                   *rows: np.ndarray) -> pd.DataFrame:
-    """The estimates each figure rests on (fleet, then cluster, then organisation-wide rows), with every
-    column of the caller's frame and the rule's own: holder, chip key, quantity and range, component, basis.
-
-    ``at_part`` is each row's part (an index into ``basis``), -1 for none.
-    """
+                   *rows: np.ndarray) -> Contributing:
+    """The rows each figure rests on, ``rows`` of each component in turn; ``at_part`` is each row's
+    part (an index into ``basis``), -1 for none."""
     at = np.concatenate(rows)
     component = np.repeat(np.arange(len(rows)), [len(x) for x in rows])
     basis = np.where(at_part >= 0, np.append(basis, -1)[at_part], -1)
-    out = estimates.take(r.row[at]).reset_index(drop=True)
-    derived = {"owner_id": r.owner[at], "holder_id": r.holder[at], "chip_key": r.chip[at], "qty": r.qty[at],
-               "qty_low": r.low[at], "qty_high": r.high[at],
-               "cluster_key": pd.array(r.cluster_keys, dtype="str").take(r.cluster[at]),
-               "component": pd.array(_COMPONENTS, dtype="str").take(component),
-               "basis": pd.array(_BASES, dtype="str").take(basis, allow_fill=True)}
-    # "counted": the estimate belongs to the component (fleet or clusters) that won its
-    # chip; organisation-wide rows are settled once chips are priced (fleet.analytics.fleet).
-    derived["counted"] = ((component == 0) == (basis == 0)) | (component == 2)
-    for name, values in derived.items():
-        out[name] = values
-    return out
+    return Contributing(estimates=estimates.copy(deep=False), row=r.row[at], owner=r.owner[at],
+                        holder=r.holder[at], chip=r.chip[at], qty=r.qty[at], low=r.low[at], high=r.high[at],
+                        cluster=r.cluster[at], cluster_keys=r.cluster_keys, component=component, basis=basis,
+                        counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE),
+                        rank=r.rank[at])

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from fleet.analytics import groups
-from fleet.analytics.combine import H100E_ONLY, WHOLE, Combined, CombineOptions, combine
+from fleet.analytics.combine import H100E_ONLY, WHOLE, WHOLE_FIGURE, Combined, CombineOptions, combine
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
 
@@ -68,28 +68,41 @@ def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
 
 def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
     """Which contributing estimates a total rests on (organisation-wide ones only if they add)."""
-    adding = by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
     is_whole = contributions["component"] == "whole"
-    return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(adding))
+    return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(_adding(by_chip)))
 
 
-def chip_mix(known: pd.DataFrame) -> pd.Series:
-    """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out)."""
-    holder, h100e = known["holder_id"].to_numpy(), known["h100e"].to_numpy(dtype="float64")
-    order = np.lexsort((-h100e, holder))  # stable: ties keep their order, as a stable sort_values does
-    holder, h100e = holder[order], h100e[order]
-    ids, n = groups.group(holder)
-    share = h100e / groups.sums(ids, n, h100e)[ids]
+def _adding(by_chip: pd.DataFrame) -> pd.Series:
+    """The holders whose organisation-wide figure adds to their chip figures."""
+    return by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
+
+
+def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, chip: pd.Series,
+             rows: np.ndarray) -> np.ndarray:
+    """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out).
+
+    Row i is holder ``at[i]`` (of ``n``, in order) and chip ``chip_key[i]``, named ``chip.iloc[rows[i]]``;
+    holders without a listed chip get NaN.
+    """
+    out = np.full(n, np.nan, dtype=object)
+    order = np.argsort(groups.compose((at, n), groups.ascending(-h100e))[0], kind="stable")  # ties keep their order
+    at, h100e = at[order], h100e[order]
+    share = h100e / groups.sums(at, n, h100e)[at]  # terms largest first, as pandas adds the sorted rows
     listed = share >= 0.005
     if not listed.any():
-        return pd.Series(dtype=object)
-    holder = holder[listed]
-    name_codes, names = pd.factorize(known["chip"], use_na_sentinel=False)  # a missing name prints "nan"
-    labels = _labels(np.asarray(names, dtype=object), name_codes[order][listed], np.round(share[listed] * 100))
+        return out
+    at, mine = at[listed], order[listed]
+    # chips by key; each key's name is read once (a missing name prints "nan")
+    codes, size = groups.dense(chip_key[mine])
+    named = np.flatnonzero(np.bincount(codes, minlength=size))
+    names = np.empty(size, dtype=object)
+    names[named] = chip.iloc[rows[groups.some(codes, size, mine)[named]]].to_numpy(dtype=object)
+    labels = _labels(names, codes, np.round(share[listed] * 100)).tolist()
     # one join per holder over contiguous runs (the rows are sorted by holder)
-    starts = np.flatnonzero(np.r_[True, holder[1:] != holder[:-1]])
-    ends = np.r_[starts[1:], len(holder)]
-    return pd.Series([", ".join(labels[a:b]) for a, b in zip(starts, ends)], index=holder[starts])
+    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+    ends = np.r_[starts[1:], len(at)].tolist()
+    out[at[starts]] = [", ".join(labels[a:b]) for a, b in zip(starts.tolist(), ends)]
+    return out
 
 
 def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> np.ndarray:
@@ -102,21 +115,46 @@ def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> n
 
 def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
+    used = counted(contributions, by_chip).to_numpy(dtype=bool)
+    return _org_totals(by_chip, Used(holder=contributions["holder_id"].to_numpy()[used],
+                                     rank=ranks(contributions["certainty"])[used],
+                                     urls=contributions["source_url"], rows=np.flatnonzero(used)))
+
+
+@dataclass
+class Used:
+    """The contributions a total rests on: holder, certainty rank (NaN if unknown), and each one's
+    source URL (``urls.iloc[rows]``: the URLs can stay in the caller's frame, uncopied)."""
+
+    holder: np.ndarray
+    rank: np.ndarray
+    urls: pd.Series
+    rows: np.ndarray
+
+
+def _org_totals(by_chip: pd.DataFrame, used: Used) -> pd.DataFrame:
+    """``org_totals`` from what the counted contributions' sources and certainty need (``used``)."""
     positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
     spec = by_chip["spec_known"].to_numpy(dtype=bool)
     holder = by_chip["holder_id"].to_numpy()
     holders = groups.distinct(holder[positive])  # every holder with a figure, known spec or not, in order
+    n = len(holders)
     columns = ["h100e", "h100e_low", "h100e_high"]
-    known = by_chip.loc[spec & positive, ["holder_id", *columns, "valid_on", "chip"]]
-    at = groups.positions(holders, known["holder_id"].to_numpy())
-    sums = known[columns].groupby(at).sum().reindex(range(len(holders)), fill_value=0.0)
-    totals = pd.DataFrame({"holder_id": holders, **{c: sums[c].to_numpy() for c in columns}})
-    days = known["valid_on"].to_numpy()
-    totals["last_valid_on"] = groups.largest(at, len(holders), days.view("int64")).view(days.dtype)
-    totals["chip_mix"] = chip_mix(known).reindex(holders).to_numpy()
+    known = np.flatnonzero(spec & positive)
+    at = groups.positions(holders, holder[known])
+    values = {c: by_chip[c].to_numpy(dtype="float64")[known] for c in columns}
+    sums = pd.DataFrame(values).groupby(at).sum()  # each holder's terms in row order
+    totals = {"holder_id": holders}
+    for c in columns:
+        totals[c] = np.zeros(n)
+        totals[c][sums.index.to_numpy()] = sums[c].to_numpy()
+    totals = pd.DataFrame(totals)
+    days = by_chip["valid_on"].to_numpy()
+    totals["last_valid_on"] = groups.largest(at, n, days[known].view("int64")).view(days.dtype)
+    totals["chip_mix"] = chip_mix(at, n, values["h100e"], by_chip["chip_key"].to_numpy()[known],
+                                  by_chip["chip"], known)
     unknown = groups.positions(holders, holder[~spec & positive])
-    totals["chips_unknown_spec"] = np.bincount(unknown, minlength=len(holders)).astype("int64")
-    used = contributions.loc[counted(contributions, by_chip), ["holder_id", "source_url", "certainty"]]
+    totals["chips_unknown_spec"] = np.bincount(unknown, minlength=n).astype("int64")
     for name, values in _sources(used, holders).items():
         totals[name] = values
     return totals.sort_values("h100e", ascending=False, ignore_index=True)
@@ -127,25 +165,48 @@ _RANK_VALUES = np.sort(_RANKS.to_numpy())
 _RANK_NAMES = pd.array(_RANKS.sort_values().index.to_numpy(dtype=object), dtype="str")
 
 
-def _sources(used: pd.DataFrame, holders: np.ndarray) -> dict[str, np.ndarray]:
+def ranks(certainty: pd.Series) -> np.ndarray:
+    """Each certainty's rank (``CERTAINTY_RANK``), NaN where missing or unknown."""
+    codes, values = pd.factorize(certainty)
+    return np.append(_RANKS.reindex(pd.Index(values, dtype=object).astype(str)).to_numpy(), np.nan)[codes]
+
+
+def _sources(used: Used, holders: np.ndarray) -> dict[str, np.ndarray]:
     """Per holder (in ``holders``' order): distinct sources, estimates, and the lowest certainty they rest on."""
     n = len(holders)
-    at = groups.positions(holders, used["holder_id"].to_numpy())
-    mine = at >= 0  # a holder whose figures are all zero has no row
+    at = groups.positions(holders, used.holder)
+    mine = np.flatnonzero(at >= 0)  # a holder whose figures are all zero has no row
     at = at[mine]
-    # distinct (holder, source) pairs on integer codes: string work is most of the cost at scale
-    url, urls = pd.factorize(used["source_url"])
-    url, width = url[mine], max(len(urls), 1)
-    named = url >= 0
-    pairs = groups.distinct(groups.compose((at[named], n), (url[named], width))[0])
-    codes, values = pd.factorize(used["certainty"])
-    ranks = np.append(_RANKS.reindex(pd.Index(values, dtype=object).astype(str)).to_numpy(), np.nan)[codes][mine]
     lowest = np.full(n, np.nan)
-    np.fmin.at(lowest, at, ranks)  # NaN (no known certainty) loses
+    np.fmin.at(lowest, at, used.rank[mine])  # NaN (no known certainty) loses
     label = np.where(np.isnan(lowest), -1, np.searchsorted(_RANK_VALUES, lowest))
-    return {"n_sources": np.bincount(pairs // width, minlength=n).astype("int64"),
+    return {"n_sources": groups.count_distinct(at, n, used.urls, used.rows[mine]).astype("int64"),
             "n_estimates": np.bincount(at, minlength=n).astype("int64"),
             "certainty": _RANK_NAMES.take(label, allow_fill=True)}
+
+
+class _OnFirstRead:
+    """A dataclass field that may be given as a function of no arguments, called once, when the
+    field is first read.
+
+    ``fleet_state`` passes the contributions this way: a frame of every column of each
+    contributing estimate costs more to build at scale than the totals themselves, and
+    many callers (the rich/poor split, the leaderboards) never read it.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self.name)  # no class-level default: the field stays required
+        value = obj.__dict__[self.slot]
+        if callable(value):
+            value = obj.__dict__[self.slot] = value()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass
@@ -154,7 +215,7 @@ class FleetState:
 
     by_chip: pd.DataFrame  # (holder, chip) figures with h100e columns
     totals: pd.DataFrame  # one row per organisation, joined with its name/kind/country
-    contributions: pd.DataFrame  # the estimates behind the figures
+    contributions: pd.DataFrame = _OnFirstRead()  # the estimates behind the figures (or a function making them)
     excluded_unknown_spec: int  # (holder, chip) figures left out for lack of a spec on the basis
 
 
@@ -175,9 +236,21 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
     shown = by_chip["holder_id"].isin(keep)
     by_chip = by_chip if shown.all() else by_chip.loc[shown]
-    listed = combined.contributions["holder_id"].isin(keep)
-    contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
-    contributions["counted"] = counted(contributions, by_chip)
-    totals = org_totals(by_chip, contributions).join(orgs, on="holder_id")
+    c = combined.contributing
+    listed = np.isin(c.holder, keep.to_numpy())
+    is_whole = c.component == WHOLE_FIGURE
+    counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
+    rows = c.row[listed & counts]
+    used = Used(holder=c.holder[listed & counts], rank=c.rank[listed & counts].astype("float64"),
+                urls=estimates["source_url"], rows=rows)
+    totals = _org_totals(by_chip, used).join(orgs, on="holder_id")
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
-    return FleetState(by_chip=by_chip, totals=totals, contributions=contributions, excluded_unknown_spec=unknown)
+    return FleetState(by_chip=by_chip, totals=totals, contributions=lambda: _listed(combined, listed, counts),
+                      excluded_unknown_spec=unknown)
+
+
+def _listed(combined: Combined, listed: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    """The contributions of the holders shown, each marked counted if its total rests on it."""
+    contributions = combined.contributions if listed.all() else combined.contributions.loc[listed]
+    contributions["counted"] = counts[listed]
+    return contributions

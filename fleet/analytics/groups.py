@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _ROOM = 1 << 62  # a composed key stays below this, so int64 arithmetic never overflows
 _SMALLEST = np.iinfo(np.int64).min  # also NaT's int64 value: it loses every maximum
@@ -72,7 +74,7 @@ def group_any(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
 def union(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The sorted distinct keys of two arrays of distinct keys, and where each entry of each landed."""
     both = np.concatenate([left, right])
-    order = np.argsort(both)
+    order = np.argsort(both, kind="stable")  # a merge sort finds the runs: often a side is sorted already
     ranked = both[order]
     new = np.empty(len(ranked), dtype=bool)
     new[:1] = True
@@ -132,7 +134,7 @@ def collapse(ids: np.ndarray, n: int, qty: np.ndarray, low: np.ndarray,
 
 def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """``out[g]`` = the median of group g's non-NaN values, computed as pandas does (mean of the two middle ones)."""
-    order = np.lexsort((values, ids))  # NaN sorts last within each group
+    order = np.argsort(compose((ids, int(ids.max()) + 1), ascending(values))[0], kind="stable")  # NaN last
     ids, values = ids[order], values[order]
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     count = np.add.reduceat(~np.isnan(values), starts) if len(starts) else starts
@@ -143,6 +145,19 @@ def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     middle[odd] = values[upper[odd]]
     middle[count == 0] = np.nan
     out[ids[starts]] = middle
+
+
+def ascending(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes that sort like float ``values`` (NaN last, equal values one code), and how many there can be.
+
+    Values repeat a lot (counts, counts times a few factors): ranking the distinct ones and
+    sorting integer codes is far cheaper than sorting the floats (or a lexsort with them).
+    """
+    codes, uniques = pd.factorize(values)  # -0.0 and 0.0 are one value, as they compare equal
+    rank = np.empty(len(uniques) + 1, dtype="int64")
+    rank[np.argsort(uniques, kind="stable")] = np.arange(len(uniques))
+    rank[-1] = len(uniques)  # NaN (code -1)
+    return rank[codes], len(uniques) + 1
 
 
 def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
@@ -162,7 +177,14 @@ def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> 
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
-    """The sorted distinct values (one sort and a neighbour comparison)."""
+    """The sorted distinct integer values: marks in a table over a narrow range (ids), else one sort
+    and a neighbour comparison."""
+    if len(values) and values.dtype.kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 4096:
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[values - low] = True
+            return (np.flatnonzero(present) + low).astype(values.dtype)
     ranked = np.sort(values)
     keep = np.empty(len(ranked), dtype=bool)
     keep[:1] = True
@@ -183,3 +205,92 @@ def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     at = np.searchsorted(keys, values).clip(max=len(keys) - 1)
     return np.where(keys[at] == values, at, -1)
 
+
+
+# Strings. Hashing hundreds of thousands of nearly unique strings (source URLs) is the
+# costliest step of counting distinct ones; these read a few bytes of each string straight
+# from Arrow's buffers instead, and compare whole strings only where those bytes agree.
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier (golden ratio): spreads bits when mixing
+
+
+def string_keys(values: pd.Series, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A uint64 key per string of ``values`` (at ``rows``, all if None) -- equal strings get equal
+    keys -- and which are present (not missing).
+
+    Strings stored in Arrow (pandas' "str" dtype) are keyed by their length and two 8-byte
+    words (the last 8 bytes and the 8 before the middle), gathered from the buffers without
+    visiting each string: different strings may share a key, so callers settle those ties
+    exactly (``count_distinct``). Other storage is factorized and its codes are the keys.
+    """
+    if not isinstance(values.dtype, pd.StringDtype):
+        codes = pd.factorize(values if rows is None else values.iloc[rows])[0]
+        return codes.astype(np.uint64), codes >= 0
+    array = pa.array(values.array, type=pa.large_string(), from_pandas=True)  # no copy when stored so
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    _, offsets, data = array.buffers()
+    offsets = np.frombuffer(offsets, dtype="<i8")[array.offset:array.offset + len(array) + 1]
+    start, end = offsets[:-1], offsets[1:]
+    present = pc.is_valid(array).to_numpy(zero_copy_only=False)
+    if rows is not None:
+        start, end, present = start[rows], end[rows], present[rows]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    if len(data) < 8:
+        data = np.concatenate([data, np.zeros(8 - len(data), dtype=np.uint8)])
+    # every 8-byte window of the bytes as a little-endian uint64 (an unaligned view: no copy)
+    words = np.ndarray((len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    length = end - start
+    long = length >= 16  # both words lie inside the string: read as they are
+    if long.all():
+        return _mix(length, words[end - 8], words[start + length // 2 - 8]), present
+    key = np.empty(len(length), dtype=np.uint64)
+    at = np.flatnonzero(long)
+    start_, end_, length_ = start[at], end[at], length[at]
+    key[at] = _mix(length_, words[end_ - 8], words[start_ + length_ // 2 - 8])
+    at = np.flatnonzero(~long)  # the two words cover the whole string, others' bytes masked out
+    start_, end_ = start[at], end[at]
+    key[at] = _mix(length[at], _last_word(words, start_, end_), _last_word(words, start_, np.maximum(end_ - 8, start_)))
+    return key, present
+
+
+def _mix(length: np.ndarray, *words: np.ndarray) -> np.ndarray:
+    key = length.astype(np.uint64)
+    for word in words:
+        key = (key ^ word) * _MIX  # wraps around: uint64 arithmetic
+    return key
+
+
+def _last_word(words: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The last (up to 8) bytes of each byte range [start, end) as a uint64; the bytes of other strings
+    that share its window are zeroed."""
+    at = np.maximum(end - 8, 0)  # the window ending at ``end`` (or the first one, for ranges near the start)
+    skip = np.maximum(start, end - 8) - at  # bytes of the window before the range
+    keep = np.minimum(end - start, 8)  # bytes of the range
+    word = words[at] >> (8 * np.minimum(skip, 7)).astype(np.uint64)
+    mask = np.where(keep >= 8, np.uint64(0xFFFFFFFFFFFFFFFF),
+                    (np.uint64(1) << (8 * np.minimum(keep, 7)).astype(np.uint64)) - np.uint64(1))
+    return word & mask
+
+
+def count_distinct(ids: np.ndarray, n: int, values: pd.Series, rows: np.ndarray | None = None) -> np.ndarray:
+    """Per group: how many distinct strings, missing ones aside, its rows hold. ``values`` holds
+    the strings at ``rows`` (row i's is ``values.iloc[rows[i]]``), or at the rows' own positions.
+
+    Keys (``string_keys``) stand in for the strings: a (group, key) pair only one row holds is
+    one distinct string of that group. Rows that share a pair -- the same string, or rarely
+    two strings with one key -- are settled by comparing the strings themselves.
+    """
+    keys, present = string_keys(values, rows)
+    at = np.flatnonzero(present)
+    ids = ids[at]
+    pair, size = group((keys[at] ^ (ids.astype(np.uint64) * _MIX)).view(np.int64))
+    alone = sizes(pair, size)[pair] == 1
+    out = np.bincount(ids[alone], minlength=n)
+    if not alone.all():
+        shared = at[~alone] if rows is None else rows[at[~alone]]
+        codes, uniques = pd.factorize(values.iloc[shared])
+        width = max(len(uniques), 1)
+        pairs = distinct(compose((ids[~alone], n), (codes.astype("int64"), width))[0])
+        out += np.bincount(pairs // width, minlength=n)
+    return out

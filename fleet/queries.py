@@ -139,7 +139,8 @@ def estimates_since(session: Session, frame: pd.DataFrame, since: datetime) -> p
     parts = [_estimates(session, and_(live, Estimate.recorded_at > since))]
     for start in range(0, len(targets), _IN_CHUNK):
         parts.append(_estimates(session, and_(live, Estimate.id.in_(targets[start:start + _IN_CHUNK]))))
-    kept = frame.loc[~frame["id"].isin(ids.union(targets))]
+    gone = frame["id"].isin(ids.union(targets)).to_numpy()
+    kept = frame.loc[~gone] if gone.any() else frame  # after an addition, nothing to drop: no copy
     fresh = [_like(part, frame) for part in parts if len(part)]
     if not fresh:
         return kept.reset_index(drop=True)

@@ -44,7 +44,7 @@ def fleet_split(estimates: pd.DataFrame, chips: pd.DataFrame, orgs: pd.DataFrame
     from fleet.analytics.fleet import fleet_state
     from fleet.vocab import GPU_RICH_H100E
 
-    totals = fleet_state(estimates, chips, orgs, as_of=AS_OF).totals
+    totals = fleet_state(estimates, chips, orgs, as_of=AS_OF).holders
     rich = totals["h100e"] >= GPU_RICH_H100E
     return {"rich": int(rich.sum()), "poor": int((~rich).sum()), "rich_h100e": float(totals.loc[rich, "h100e"].sum()),
             "total_h100e": float(totals["h100e"].sum())}

@@ -110,7 +110,7 @@ def warm_cmd(ctx: typer.Context):
     frame = materialised.estimates(settings.frame_cache_dir, version, None, engine)
     store, filters = SessionStore(engine).holding(None, frame), Filters.from_values({})
     state = materialised.fleet_state(settings.frame_cache_dir, version, filters, lambda: compute_fleet(store, filters))
-    typer.echo(json.dumps({"estimates": len(frame), "organisations": len(state.totals), "as_of": str(filters.as_of),
+    typer.echo(json.dumps({"estimates": len(frame), "organisations": len(state.holders), "as_of": str(filters.as_of),
                            "folder": settings.frame_cache_dir, "seconds": round(time.perf_counter() - started, 2)}))
 
 

@@ -21,7 +21,7 @@ from typing import Callable
 import pandas as pd
 
 from fleet import framecache, queries
-from fleet.analytics.fleet import FleetState
+from fleet.analytics.fleet import DETAIL_COLUMNS, FleetState
 from fleet.db import read_session
 from fleet.view_state import Filters
 
@@ -68,8 +68,9 @@ def fleet_state(directory: str | None, data_version: tuple, filters: Filters,
                 "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
 
     parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load)
-    return FleetState(by_chip=parts["by_chip"], totals=parts["totals"], contributions=parts["contributions"],
-                      excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))
+    totals = parts["totals"]
+    return FleetState(by_chip=parts["by_chip"], holders=totals.drop(columns=list(DETAIL_COLUMNS)), totals=totals,
+                      contributions=parts["contributions"], excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))
 
 
 def series(directory: str | None, data_version: tuple, filters: Filters, fmt: str,

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from fleet.analytics.fleet import DETAIL_COLUMNS
 from fleet.cli import app
 
 runner = CliRunner()
@@ -74,6 +76,8 @@ def test_warm_fills_the_frame_cache_so_the_app_finds_the_state_without_combining
 
     state = materialised.fleet_state(str(tmp_path), version, Filters.from_values({}), must_not_run)
     assert len(state.totals) == report["organisations"]
+    # the warmed file keeps the leaderboard's columns; the narrow frame is the same rows without them
+    pd.testing.assert_frame_equal(state.holders, state.totals.drop(columns=list(DETAIL_COLUMNS)))
     frame = materialised.estimates(str(tmp_path), version, None, engine=None)  # no engine needed: on disk
     assert len(frame) == report["estimates"]
     engine.dispose()

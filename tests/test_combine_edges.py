@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from fleet.analytics.combine import CombineOptions, combine
-from fleet.analytics.fleet import h100e_by_chip
+from fleet.analytics.fleet import DETAIL_COLUMNS, fleet_state, h100e_by_chip
 from tests.test_combine import A100, CHIPS, H100, est, figure, frame
 
 DAY = "2024-01-01"
@@ -108,3 +108,38 @@ def test_the_caller_s_columns_come_back_for_the_reported_rows_only():
         "id": [2, 3], "note": ["fleet", "cluster"], "component": ["fleet", "cluster"]}
     pd.testing.assert_frame_equal(estimates, frame(est(1, "2020-01-01", 1), est(2, DAY, 100), est(
         3, DAY, 5, scope="cluster", cluster="C")).assign(note=["old", "fleet", "cluster"]))  # input untouched
+
+
+ORGS = pd.DataFrame({"id": [1, 2, 3], "name": ["Lab", "Cloud", "Startup"], "kind": ["lab", "cloud", "startup"],
+                     "country": ["US", "US", "FR"], "parent_id": [None, None, 1]})
+MIXED = [est(1, DAY, 100), est(2, DAY, 300, source="https://example.org/shared"),
+         est(3, DAY, 50, chip=A100, source="https://example.org/shared", certainty="confirmed"),
+         est(4, DAY, 20, org=2, scope="cluster", cluster="Big", certainty="speculative"),
+         est(5, DAY, None, org=2, h100e=5000, low=4000, high=6000),
+         est(6, DAY, 7, org=3, chip=999)]  # a chip not in the catalog: no spec
+
+
+@pytest.mark.parametrize("options", [{}, {"kinds": ("lab", "cloud")}, {"countries": ("FR",)},
+                                     {"attribute_to": "user", "basis": "bf16"}], ids=repr)
+def test_holders_are_the_totals_without_the_leaderboard_columns(options):
+    estimates = frame(*MIXED)
+    state = fleet_state(estimates, CHIPS, ORGS, as_of=date(2025, 1, 1), **options)
+    totals = state.totals
+    assert set(DETAIL_COLUMNS) <= set(totals.columns)
+    pd.testing.assert_frame_equal(state.holders, totals.drop(columns=list(DETAIL_COLUMNS)))
+    # the lazily built parts do not depend on which is read first
+    other = fleet_state(estimates, CHIPS, ORGS, as_of=date(2025, 1, 1), **options)
+    pd.testing.assert_frame_equal(other.contributions, state.contributions)
+    pd.testing.assert_frame_equal(other.totals, totals)
+
+
+def test_the_leaderboard_columns_follow_each_holder_after_sorting():
+    state = fleet_state(frame(*MIXED), CHIPS, ORGS, as_of=date(2025, 1, 1))
+    rows = state.totals.set_index("name")
+    assert list(state.totals["name"]) == ["Cloud", "Lab", "Startup"]  # largest first
+    assert rows.loc["Startup", "h100e"] == 0 and rows.loc["Startup", "chips_unknown_spec"] == 1  # no spec
+    assert rows.loc["Lab", "n_sources"] == 2 and rows.loc["Lab", "n_estimates"] == 3
+    assert rows.loc["Lab", "certainty"] == "likely"  # the lowest it rests on
+    assert rows.loc["Lab", "chip_mix"].startswith("NVIDIA H100 SXM5 80GB")
+    assert rows.loc["Cloud", "n_estimates"] == 2 and rows.loc["Cloud", "certainty"] == "speculative"
+    assert rows.loc["Cloud", "h100e"] == 5000  # the organisation-wide figure exceeds its cluster

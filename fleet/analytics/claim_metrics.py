@@ -167,7 +167,7 @@ def rank(view: StoreView, holder_id: int, name: str, tokens: list[str], as_of: d
 
 def h100e(view: StoreView, holder_id: int, name: str, as_of: date) -> Measurement:
     state = view.state(as_of)
-    row = state.totals.loc[state.totals["holder_id"] == holder_id]
+    row = state.holders.loc[state.holders["holder_id"] == holder_id]
     if row.empty:
         return Measurement(None, missing=f"{name}: no estimates by {as_of.isoformat()}")
     r = row.iloc[0]

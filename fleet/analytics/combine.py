@@ -62,11 +62,35 @@ class CombineOptions:
     attribute_to: Literal["owner", "user"] = "owner"
 
 
+class OnFirstRead:
+    """A dataclass field that may be given as a function of no arguments, called once, when the
+    field is first read.
+
+    Parts of a result that cost more to build at scale than the figures themselves (the
+    estimates behind each figure; the leaderboard's columns) are passed this way: many
+    callers -- the rich/poor split, the series over time -- never read them.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, "_" + name
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            raise AttributeError(self.name)  # no class-level default: the field stays required
+        value = obj.__dict__[self.slot]
+        if callable(value):
+            value = obj.__dict__[self.slot] = value()
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class Combined:
     by_chip: pd.DataFrame  # one row per (holder_id, chip_key)
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
-    contributing: Contributing  # the estimates each figure rests on, as arrays
+    contributing: Contributing = OnFirstRead()  # the estimates each figure rests on, as arrays (or a function)
 
     @cached_property
     def contributions(self) -> pd.DataFrame:
@@ -186,7 +210,7 @@ def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
     if no_chip.any():  # only figures given in H100e (no chip) read the H100e columns
         where = at[no_chip]
         for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
-            out[no_chip] = _floats(estimates[column].iloc[where])
+            out[no_chip] = _floats(estimates[column])[where]
     fleet = (estimates["scope"] == "fleet").to_numpy(dtype=bool, na_value=False)[at]
     cluster, keys = _cluster_codes(estimates["cluster"], at)
     days = estimates["valid_on"].to_numpy()
@@ -234,7 +258,7 @@ def _by_part(figure: dict[str, np.ndarray], part: np.ndarray) -> tuple[dict[str,
     """Each part's sum of figures (terms in the figures' order, as pandas adds them), and each figure's part."""
     key = part[figure["rep"]]
     ids, n = groups.group(key)
-    out = {name: groups.sums(ids, n, figure[name]) for name in ("qty", "low", "high")}
+    out = dict(zip(("qty", "low", "high"), groups.sums_of(ids, n, figure["qty"], figure["low"], figure["high"])))
     out["n"] = np.bincount(ids[~np.isnan(figure["qty"])], minlength=n)
     out["day"] = groups.largest(ids, n, figure["day"])
     out["rep"], out["key"] = groups.some(ids, n, figure["rep"]), groups.some(ids, n, key)
@@ -258,9 +282,13 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     parts = _choose(fleet, clusters)
     whole_rows, ids, n = _latest(r, groups.compose(holder, owner), np.flatnonzero(r.fleet & no_chip), ordered=True)
     whole = _whole(r, _figure(r, ids, n, whole_rows))
-    at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
-                              groups.positions(parts["key"], part[0][whole_rows])])
-    contributing = _contributions(estimates, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
+    frame = estimates.copy(deep=False)  # later edits of the caller's frame do not show
+
+    def contributing() -> Contributing:
+        at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
+                                  groups.positions(parts["key"], part[0][whole_rows])])
+        return _contributions(frame, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
+
     return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
                     contributing=contributing)
 
@@ -286,7 +314,7 @@ def _whole(r: _Rows, by_owner: dict[str, np.ndarray]) -> pd.DataFrame:
     holders = r.holder[by_owner["rep"]]
     ids, n = groups.group(holders)
     out = {"holder_id": groups.some(ids, n, holders)}
-    out |= {name: groups.sums(ids, n, by_owner[name]) for name in ("qty", "low", "high")}
+    out |= dict(zip(("qty", "low", "high"), groups.sums_of(ids, n, by_owner["qty"], by_owner["low"], by_owner["high"])))
     out["valid_on"] = groups.largest(ids, n, by_owner["day"]).view(r.day_dtype)
     order = np.argsort(out["holder_id"])
     return pd.DataFrame({name: values[order] for name, values in out.items()})
@@ -402,7 +430,7 @@ def _contributions(estimates: pd.DataFrame, r: _Rows, basis: np.ndarray, at_part
     at = np.concatenate(rows)
     component = np.repeat(np.arange(len(rows)), [len(x) for x in rows])
     basis = np.where(at_part >= 0, np.append(basis, -1)[at_part], -1)
-    return Contributing(estimates=estimates.copy(deep=False), row=r.row[at], owner=r.owner[at],
+    return Contributing(estimates=estimates, row=r.row[at], owner=r.owner[at],
                         holder=r.holder[at], chip=r.chip[at], qty=r.qty[at], low=r.low[at], high=r.high[at],
                         cluster=r.cluster[at], cluster_keys=r.cluster_keys, component=component, basis=basis,
                         counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE),

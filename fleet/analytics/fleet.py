@@ -8,13 +8,15 @@ Pure pandas.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fleet.analytics import groups
-from fleet.analytics.combine import H100E_ONLY, WHOLE, WHOLE_FIGURE, Combined, CombineOptions, combine
+from fleet.analytics.combine import (H100E_ONLY, WHOLE, WHOLE_FIGURE, Combined, CombineOptions, OnFirstRead,
+                                     combine)
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
 
@@ -51,17 +53,18 @@ def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -
 
 
 def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
-    # sum the known chip figures of the holders with an organisation-wide figure only
-    mine = priced["spec_known"].to_numpy(dtype=bool) & priced["holder_id"].isin(whole["holder_id"]).to_numpy()
-    columns = ["h100e", "h100e_low", "h100e_high"]
-    known = priced.loc[mine, columns].groupby(priced["holder_id"].to_numpy()[mine]).sum()
-    w = whole.join(known, on="holder_id").fillna({"h100e": 0.0, "h100e_low": 0.0, "h100e_high": 0.0})
-    rest = pd.DataFrame({"holder_id": w["holder_id"], "chip_key": WHOLE, "basis": "whole",
-                         "valid_on": w["valid_on"], "whole_qty": w["qty"], "whole_low": w["low"],
-                         "whole_high": w["high"], "factor": 1.0, "chip": WHOLE_NAME, "family": "Unspecified",
+    holders = whole["holder_id"].to_numpy()  # sorted, one row each (combine's ``_whole``)
+    at = groups.positions(holders, priced["holder_id"].to_numpy())
+    mine = np.flatnonzero(priced["spec_known"].to_numpy(dtype=bool) & (at >= 0))
+    rest = pd.DataFrame({"holder_id": whole["holder_id"], "chip_key": WHOLE, "basis": "whole",
+                         "valid_on": whole["valid_on"], "whole_qty": whole["qty"], "whole_low": whole["low"],
+                         "whole_high": whole["high"], "factor": 1.0, "chip": WHOLE_NAME, "family": "Unspecified",
                          "spec_known": True, "n_clusters": 0})
-    for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
-        rest[dst] = (w[src] - w[dst]).clip(lower=0.0)
+    pairs = (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high"))
+    # each holder's known chip figures, summed in row order (0 if none)
+    known = groups.sums_of(at[mine], len(holders), *(priced[dst].to_numpy(dtype="float64")[mine] for _, dst in pairs))
+    for (src, dst), chips in zip(pairs, known):
+        rest[dst] = (whole[src] - chips).clip(lower=0.0)
         rest[src] = rest[dst]
     return rest
 
@@ -116,9 +119,10 @@ def _labels(names: np.ndarray, name_codes: np.ndarray, percent: np.ndarray) -> n
 def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFrame:
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
     used = counted(contributions, by_chip).to_numpy(dtype=bool)
-    return _org_totals(by_chip, Used(holder=contributions["holder_id"].to_numpy()[used],
-                                     rank=ranks(contributions["certainty"])[used],
-                                     urls=contributions["source_url"], rows=np.flatnonzero(used)))
+    holders, known = holder_totals(by_chip)
+    return with_details(holders, known, Used(holder=contributions["holder_id"].to_numpy()[used],
+                                             rank=ranks(contributions["certainty"])[used],
+                                             urls=contributions["source_url"], rows=np.flatnonzero(used)))
 
 
 @dataclass
@@ -132,8 +136,25 @@ class Used:
     rows: np.ndarray
 
 
-def _org_totals(by_chip: pd.DataFrame, used: Used) -> pd.DataFrame:
-    """``org_totals`` from what the counted contributions' sources and certainty need (``used``)."""
+@dataclass
+class Known:
+    """What ``holder_totals`` summed: each holder (sorted ids, ``order`` = their rows in its frame)
+    and the positive chip figures with a known spec (``rows`` of ``by_chip``, holder ``at``, ``h100e``)."""
+
+    by_chip: pd.DataFrame
+    holders: np.ndarray
+    order: np.ndarray
+    rows: np.ndarray
+    at: np.ndarray
+    h100e: np.ndarray
+
+
+DETAIL_COLUMNS = ("chip_mix", "n_sources", "n_estimates", "certainty")  # what ``with_details`` adds
+
+
+def holder_totals(by_chip: pd.DataFrame) -> tuple[pd.DataFrame, Known]:
+    """One row per holder with a figure, largest first: H100e total and range, last date and how many
+    chip figures lack a spec -- the numbers, without the leaderboard's columns (``with_details``)."""
     positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
     spec = by_chip["spec_known"].to_numpy(dtype=bool)
     holder = by_chip["holder_id"].to_numpy()
@@ -148,16 +169,31 @@ def _org_totals(by_chip: pd.DataFrame, used: Used) -> pd.DataFrame:
     for c in columns:
         totals[c] = np.zeros(n)
         totals[c][sums.index.to_numpy()] = sums[c].to_numpy()
-    totals = pd.DataFrame(totals)
     days = by_chip["valid_on"].to_numpy()
     totals["last_valid_on"] = groups.largest(at, n, days[known].view("int64")).view(days.dtype)
-    totals["chip_mix"] = chip_mix(at, n, values["h100e"], by_chip["chip_key"].to_numpy()[known],
-                                  by_chip["chip"], known)
     unknown = groups.positions(holders, holder[~spec & positive])
     totals["chips_unknown_spec"] = np.bincount(unknown, minlength=n).astype("int64")
-    for name, values in _sources(used, holders).items():
-        totals[name] = values
-    return totals.sort_values("h100e", ascending=False, ignore_index=True)
+    totals["_at"] = np.arange(n)
+    totals = pd.DataFrame(totals).sort_values("h100e", ascending=False, ignore_index=True)
+    order = totals.pop("_at").to_numpy()
+    return totals, Known(by_chip=by_chip, holders=holders, order=order, rows=known, at=at, h100e=values["h100e"])
+
+
+def with_details(totals: pd.DataFrame, known: Known, used: Used) -> pd.DataFrame:
+    """``holder_totals``' frame (or one with columns joined to it, rows in its order) with the
+    leaderboard's columns (``DETAIL_COLUMNS``): chip mix, distinct sources, estimates and the
+    lowest certainty the total rests on."""
+    n = len(known.holders)
+    mix = chip_mix(known.at, n, known.h100e, known.by_chip["chip_key"].to_numpy()[known.rows],
+                   known.by_chip["chip"], known.rows)
+    details = {"chip_mix": mix, **_sources(used, known.holders)}
+    out = totals.copy(deep=False)
+    out.insert(out.columns.get_loc("last_valid_on") + 1, "chip_mix", mix[known.order])
+    at = out.columns.get_loc("chips_unknown_spec") + 1
+    for name in DETAIL_COLUMNS[1:]:
+        out.insert(at, name, details[name].take(known.order))
+        at += 1
+    return out
 
 
 _RANKS = pd.Series({str(c): float(rank) for c, rank in CERTAINTY_RANK.items()})
@@ -185,37 +221,17 @@ def _sources(used: Used, holders: np.ndarray) -> dict[str, np.ndarray]:
             "certainty": _RANK_NAMES.take(label, allow_fill=True)}
 
 
-class _OnFirstRead:
-    """A dataclass field that may be given as a function of no arguments, called once, when the
-    field is first read.
-
-    ``fleet_state`` passes the contributions this way: a frame of every column of each
-    contributing estimate costs more to build at scale than the totals themselves, and
-    many callers (the rich/poor split, the leaderboards) never read it.
-    """
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name, self.slot = name, "_" + name
-
-    def __get__(self, obj, objtype=None):
-        if obj is None:
-            raise AttributeError(self.name)  # no class-level default: the field stays required
-        value = obj.__dict__[self.slot]
-        if callable(value):
-            value = obj.__dict__[self.slot] = value()
-        return value
-
-    def __set__(self, obj, value) -> None:
-        obj.__dict__[self.slot] = value
-
-
 @dataclass
 class FleetState:
     """Everything a page needs about fleets at one (as-of, known-at, basis, filters)."""
 
     by_chip: pd.DataFrame  # (holder, chip) figures with h100e columns
-    totals: pd.DataFrame  # one row per organisation, joined with its name/kind/country
-    contributions: pd.DataFrame = _OnFirstRead()  # the estimates behind the figures (or a function making them)
+    # one row per organisation with a figure, largest first: H100e total and range, last date,
+    # chip figures without a spec, joined with its name/kind/country/parent (the rich/poor split,
+    # maps and per-researcher figures need no more)
+    holders: pd.DataFrame
+    totals: pd.DataFrame = OnFirstRead()  # ``holders`` plus the leaderboard's DETAIL_COLUMNS (or a function)
+    contributions: pd.DataFrame = OnFirstRead()  # the estimates behind the figures (or a function making them)
     excluded_unknown_spec: int  # (holder, chip) figures left out for lack of a spec on the basis
 
 
@@ -223,7 +239,10 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
                 as_of, basis: Basis | str = Basis.EIGHT_BIT, include_planned: bool = False,
                 min_certainty: str = "speculative", attribute_to: str = "owner",
                 kinds: tuple[str, ...] = (), countries: tuple[str, ...] = ()) -> FleetState:
-    """Combine, convert to H100e and total per organisation, then apply organisation filters."""
+    """Combine, convert to H100e and total per organisation, then apply organisation filters.
+
+    The totals' leaderboard columns and the contributions are built when first read.
+    """
     options = CombineOptions(as_of=as_of, include_planned=include_planned, min_certainty=min_certainty,
                              attribute_to=attribute_to)
     combined = combine(estimates, options)
@@ -236,17 +255,27 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
     shown = by_chip["holder_id"].isin(keep)
     by_chip = by_chip if shown.all() else by_chip.loc[shown]
-    c = combined.contributing
-    listed = np.isin(c.holder, keep.to_numpy())
-    is_whole = c.component == WHOLE_FIGURE
-    counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
-    rows = c.row[listed & counts]
-    used = Used(holder=c.holder[listed & counts], rank=c.rank[listed & counts].astype("float64"),
-                urls=estimates["source_url"], rows=rows)
-    totals = _org_totals(by_chip, used).join(orgs, on="holder_id")
+    holders, known = holder_totals(by_chip)
+    holders = holders.join(orgs, on="holder_id")
+    urls = estimates["source_url"]
+
+    @functools.cache
+    def marks() -> tuple[np.ndarray, np.ndarray]:
+        """Which contributions belong to a holder shown, and which its total rests on."""
+        c = combined.contributing
+        is_whole = c.component == WHOLE_FIGURE
+        counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
+        return np.isin(c.holder, keep.to_numpy()), counts
+
+    def totals() -> pd.DataFrame:
+        listed, counts = marks()
+        c, used = combined.contributing, listed & counts
+        return with_details(holders, known, Used(holder=c.holder[used], rank=c.rank[used].astype("float64"),
+                                                 urls=urls, rows=c.row[used]))
+
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
-    return FleetState(by_chip=by_chip, totals=totals, contributions=lambda: _listed(combined, listed, counts),
-                      excluded_unknown_spec=unknown)
+    return FleetState(by_chip=by_chip, holders=holders, totals=totals,
+                      contributions=lambda: _listed(combined, *marks()), excluded_unknown_spec=unknown)
 
 
 def _listed(combined: Combined, listed: np.ndarray, counts: np.ndarray) -> pd.DataFrame:

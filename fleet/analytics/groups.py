@@ -162,18 +162,30 @@ def ascending(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> np.ndarray:
     """pandas' ``groupby(...).sum(min_count=...)``, term order as given, without grouping singletons."""
-    out = some(ids, n, values.astype("float64"))
+    return sums_of(ids, n, values, min_count=min_count)[0]
+
+
+def sums_of(ids: np.ndarray, n: int, *columns: np.ndarray, min_count: int = 0) -> list[np.ndarray]:
+    """``sums`` of several columns over the same groups: the rows of groups with two or more are
+    grouped once for all of them."""
     count = sizes(ids, n)
-    if min_count == 0:
-        out[count == 0] = 0.0
-        out[np.isnan(out) & (count == 1)] = 0.0  # pandas: a sum of nothing (NaN skipped) is 0
-    else:
-        out[count == 0] = np.nan
+    outs = []
+    for values in columns:
+        out = some(ids, n, values.astype("float64"))
+        if min_count == 0:
+            out[count == 0] = 0.0
+            out[np.isnan(out) & (count == 1)] = 0.0  # pandas: a sum of nothing (NaN skipped) is 0
+        else:
+            out[count == 0] = np.nan
+        outs.append(out)
     many = count[ids] > 1
     if many.any():
-        total = pd.Series(values[many]).groupby(ids[many], sort=False).sum(min_count=min_count)
-        out[total.index.to_numpy()] = total.to_numpy()
-    return out
+        frame = pd.DataFrame({i: values[many] for i, values in enumerate(columns)})
+        total = frame.groupby(ids[many], sort=False).sum(min_count=min_count)
+        at = total.index.to_numpy()
+        for i, out in enumerate(outs):
+            out[at] = total[i].to_numpy()
+    return outs
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

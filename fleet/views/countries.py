@@ -22,7 +22,7 @@ PARAMS = (Param("trend", choice(TRENDS), str, "area", "Regions over time as"),)
 
 
 def by_country(store: Store, filters: Filters) -> pd.DataFrame:
-    rows = breakdown.country_totals(store.fleet(filters).totals)
+    rows = breakdown.country_totals(store.fleet(filters).holders)
     b = filters.basis.value
     return pd.DataFrame({"ISO3": rows["iso3"], "Country": rows["country"], "Region": rows["region"],
                          h100e_col(b): rows["h100e"].round(0), h100e_col(b, "low"): rows["h100e_low"].round(0),

@@ -42,7 +42,7 @@ def h100e_col(basis: str, which: str = "") -> str:
 
 def largest(store: Store, filters: Filters) -> int | None:
     """The organisation with the most H100e at the as-of date (else any organisation with estimates)."""
-    totals = store.fleet(filters).totals
+    totals = store.fleet(filters).holders
     named = totals.loc[(totals["kind"] != OrgKind.UNATTRIBUTED) & (totals["h100e"] > 0)]
     if len(named):
         return int(named["holder_id"].iloc[0])
@@ -117,7 +117,7 @@ def _round(value: float) -> float | None:
 
 def summary(store: Store, filters: Filters, holder_id: int, notice: str) -> pd.DataFrame:
     org = store.organisations().set_index("id").loc[holder_id]
-    totals = store.fleet(filters).totals.set_index("holder_id")
+    totals = store.fleet(filters).holders.set_index("holder_id")
     row = totals.loc[holder_id] if holder_id in totals.index else None
     b = filters.basis.value
     both = breakdown.combined_totals(breakdown.combined_figure(store.fleet(filters).by_chip, holder_id))

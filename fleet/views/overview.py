@@ -46,15 +46,17 @@ def org_page_url(name: str) -> str:
     return "/organisation?org=" + quote(str(name), safe="")
 
 
-def holders(state: FleetState) -> pd.DataFrame:
-    """Every holder with a positive figure, flagged ``unattributed`` (for fleet.analytics.distribution)."""
-    totals = state.totals.loc[state.totals["h100e"] > 0]
-    return totals.assign(unattributed=totals["kind"] == OrgKind.UNATTRIBUTED)
+def holders(state: FleetState, *, details: bool = False) -> pd.DataFrame:
+    """Every holder with a positive figure, flagged ``unattributed`` (for fleet.analytics.distribution);
+    with the leaderboard's columns (chip mix, sources, certainty) if ``details``."""
+    every = state.totals if details else state.holders
+    every = every.loc[every["h100e"] > 0]
+    return every.assign(unattributed=every["kind"] == OrgKind.UNATTRIBUTED)
 
 
 def ranked(state: FleetState) -> pd.DataFrame:
     """Organisations (unattributed clusters left out) by H100e, largest first, ties by name."""
-    totals = holders(state)
+    totals = holders(state, details=True)
     totals = totals.loc[~totals["unattributed"]]
     return totals.sort_values(["h100e", "name"], ascending=[False, True], kind="stable", ignore_index=True)
 

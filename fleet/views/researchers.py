@@ -21,7 +21,7 @@ PARAMS = (Param("per", choice(breakdown.HEADCOUNT_CHOICES), str, "staff", "Headc
 
 
 def ranked(store: Store, filters: Filters, per: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    totals = store.fleet(filters).totals
+    totals = store.fleet(filters).holders
     totals = totals.loc[(totals["kind"] != OrgKind.UNATTRIBUTED) & (totals["h100e"] > 0)]
     chosen = breakdown.nearest_headcounts(store.headcounts(filters.known_at), filters.as_of, per)
     rows = breakdown.per_staff(totals, chosen, GPU_RICH_H100E)

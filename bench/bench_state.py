@@ -2,10 +2,13 @@
 
 The value: ``fleet.analytics.fleet.fleet_state`` (the full combining rule: fleet vs
 cluster figures, conflicting same-day estimates as ranges, decommissioned groups,
-organisation-wide H100e, per-holder totals with chip mix, sources and certainty) on
-frames already loaded from the store, then the GPU-rich/poor split. The baseline: DuckDB
-on the same pandas frame -- ``arg_max(count, valid_on)`` per organisation x chip, priced
-in H100e, summed per organisation, split at ``GPU_RICH_H100E``. Target: <= 2x.
+organisation-wide H100e, per-holder H100e totals and ranges) on frames already loaded
+from the store, then the GPU-rich/poor split -- what the GPU-rich vs GPU-poor page
+reads. The baseline: DuckDB on the same pandas frame -- ``arg_max(count, valid_on)`` per
+organisation x chip, priced in H100e, summed per organisation, split at
+``GPU_RICH_H100E``. Target: <= 2x. A second row (reported, no target) also builds the
+Overview leaderboard's columns (chip mix, distinct sources, lowest certainty), which
+``fleet_state`` builds only when a page reads them.
 """
 
 from __future__ import annotations
@@ -50,6 +53,12 @@ def fleet_split(estimates: pd.DataFrame, chips: pd.DataFrame, orgs: pd.DataFrame
             "total_h100e": float(totals["h100e"].sum())}
 
 
+def fleet_leaderboard(estimates: pd.DataFrame, chips: pd.DataFrame, orgs: pd.DataFrame) -> int:
+    from fleet.analytics.fleet import fleet_state
+
+    return len(fleet_state(estimates, chips, orgs, as_of=AS_OF).totals)
+
+
 def duck_split(con, chips: pd.DataFrame) -> dict:
     from fleet.chips import factor_series
     from fleet.vocab import GPU_RICH_H100E
@@ -70,6 +79,7 @@ def bench(ctx) -> list[dict]:
     duck_split(con, chips)  # warm: DuckDB's first scan of a frame pays for its type sniffing
     fleet = median_seconds(lambda: fleet_split(estimates, chips, orgs), ctx.repeat)
     duck = median_seconds(lambda: duck_split(con, chips), ctx.repeat)
+    board = median_seconds(lambda: fleet_leaderboard(estimates, chips, orgs), ctx.repeat)
     ours, theirs = fleet_split(estimates, chips, orgs), duck_split(con, chips)
     ctx.section("state", (
         f"As of {AS_OF}, {len(estimates):,} live estimates. Fleet (full rule): {ours['rich']:,} GPU-rich, "
@@ -78,4 +88,6 @@ def bench(ctx) -> list[dict]:
         f"{theirs['total_h100e']:,.0f} H100e. The figures differ because the baseline does less (no clusters, "
         "no conflict ranges, no decommissioning, no organisation-wide figures), which makes it a strict baseline.\n"))
     return [row(f"state: fleet state as of D over {ctx.spec.label} estimates, fleet_state vs DuckDB arg_max (s)",
-                fleet, duck, f"<= {TARGET:g}x", fleet / duck <= TARGET)]
+                fleet, duck, f"<= {TARGET:g}x", fleet / duck <= TARGET),
+            row(f"state: the same with the leaderboard's columns (chip mix, sources, certainty), vs DuckDB (s)",
+                board, duck, "report", True)]

@@ -348,20 +348,20 @@ _NUMERIC = ["fleet_qty", "fleet_low", "fleet_high", "clusters_qty", "clusters_lo
 
 def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.DataFrame:
     """Add up the owners' parts of each (holder, chip); one part is the usual case."""
-    frame = pd.DataFrame({"holder_id": r.holder[parts["rep"]], "chip_key": r.chip[parts["rep"]],
-                          **{c: parts[c] for c in _NUMERIC}})
-    frame["n_clusters"] = frame["n_clusters"].astype("float64")
-    frame["valid_on"] = parts["day"].view(r.day_dtype)
-    frame["basis"] = pd.array(_BASES, dtype="str").take(parts["basis"])
     key = pair[parts["rep"]]  # parts are in (holder, chip, owner) order: a shared pair's parts are adjacent
     shared = np.zeros(len(key), dtype=bool)
     if len(key) > 1:
         same = key[1:] == key[:-1]
         shared[1:] |= same
         shared[:-1] |= same
+    columns = {"holder_id": r.holder[parts["rep"]], "chip_key": r.chip[parts["rep"]],
+               **{c: parts[c] for c in _NUMERIC}}
+    columns["valid_on"] = parts["day"].view(r.day_dtype)
+    columns["basis"] = pd.array(_BASES, dtype="str").take(parts["basis"])
     if not shared.any():
-        frame["n_clusters"] = frame["n_clusters"].astype("int64")
-        return frame
+        return pd.DataFrame(columns)
+    columns["n_clusters"] = columns["n_clusters"].astype("float64")  # sums of missing parts are NaN
+    frame = pd.DataFrame(columns)
     # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
     # their user) need the group-by.
     # several owners' parts are added in the order of the owners' ids, as pandas would

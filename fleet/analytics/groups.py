@@ -122,18 +122,36 @@ def collapse(ids: np.ndarray, n: int, qty: np.ndarray, low: np.ndarray,
              high: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per group: median of ``qty``, min of ``low``, max of ``high`` (NaN skipped, as pandas)."""
     q, lo, hi = some(ids, n, qty), some(ids, n, low), some(ids, n, high)
-    many = sizes(ids, n)[ids] > 1
+    count = sizes(ids, n)[ids]
+    many = count > 1
     if many.any():
         at = np.flatnonzero(many)
         lo[ids[at]], hi[ids[at]] = np.nan, np.nan
         np.fmin.at(lo, ids[at], low[at])
         np.fmax.at(hi, ids[at], high[at])
-        _medians(q, ids[at], qty[at])
+        pairs = count[at] == 2  # the usual conflict: two same-day estimates, no sort needed
+        _pair_medians(q, ids[at[pairs]], qty[at[pairs]])
+        _medians(q, ids[at[~pairs]], qty[at[~pairs]])
     return q, lo, hi
+
+
+def _pair_medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
+    """``_medians`` of groups of exactly two rows: their mean, or the one that is not NaN."""
+    if not len(ids):
+        return
+    first = np.empty(int(ids.max()) + 1, dtype="int64")
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write wins: each group's first row
+    second = np.empty_like(first)
+    second[ids] = np.arange(len(ids))
+    groups_ = ids[first[ids] == np.arange(len(ids))]
+    a, b = values[first[groups_]], values[second[groups_]]
+    out[groups_] = np.where(np.isnan(a), b, np.where(np.isnan(b), a, (a + b) / 2))
 
 
 def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """``out[g]`` = the median of group g's non-NaN values, computed as pandas does (mean of the two middle ones)."""
+    if not len(ids):
+        return
     order = np.argsort(compose((ids, int(ids.max()) + 1), ascending(values))[0], kind="stable")  # NaN last
     ids, values = ids[order], values[order]
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])

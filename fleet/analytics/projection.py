@@ -23,7 +23,6 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fleet.names import name_key
 
@@ -184,6 +183,9 @@ def fit_growth(points: pd.DataFrame, *, quantity: str, subject: str = "this seri
         dates = ", ".join(d.date().isoformat() for d in usable.index) or "none"
         raise FitRefused(f"{subject} has {n} dated estimate{'s' if n != 1 else ''} with a positive {quantity} "
                          f"({dates}); a growth fit needs at least {MIN_POINTS}, so none is drawn.")
+    from scipy import stats  # the t quantile only: importing scipy.stats takes ~0.7 s, which every page
+    # a new server process draws first would otherwise pay (fleet.views imports this module)
+
     anchor = usable.index[0]
     t = ((usable.index - anchor).days / DAYS_PER_YEAR).to_numpy(dtype="float64")
     y = np.log(usable.to_numpy(dtype="float64"))

@@ -95,7 +95,7 @@ def warm_cmd(ctx: typer.Context):
     """
     import time
 
-    from fleet import materialised
+    from fleet import framecache, materialised
     from fleet.db import data_version
     from fleet.view_state import Filters
     from fleet.views import SessionStore
@@ -110,6 +110,7 @@ def warm_cmd(ctx: typer.Context):
     frame = materialised.estimates(settings.frame_cache_dir, version, None, engine)
     store, filters = SessionStore(engine).holding(None, frame), Filters.from_values({})
     state = materialised.fleet_state(settings.frame_cache_dir, version, filters, lambda: compute_fleet(store, filters))
+    framecache.flush()  # the files are on disk when this returns
     typer.echo(json.dumps({"estimates": len(frame), "organisations": len(state.holders), "as_of": str(filters.as_of),
                            "folder": settings.frame_cache_dir, "seconds": round(time.perf_counter() - started, 2)}))
 

@@ -18,6 +18,12 @@ logged, deleted and read again from the database. No streamlit here.
 A small pointer file (``remember`` / ``recall``) names the newest frame of a kind -- the
 estimates as the store knows them now -- so that after a write the new frame can be built
 from the previous one and the few rows written since (``fleet.materialised``).
+
+Files are written behind the caller's back: one writer thread per process takes them in
+order (a pointer after the file it names), so a page is drawn without waiting for
+Parquet encoding (about a second for a million estimates and a fleet state). Until a file
+is on disk, this process reads the frame it is writing from memory; ``flush()`` waits for
+every pending write (``python -m fleet warm`` does, and the interpreter does at exit).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import hashlib
 import json
 import logging
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +49,23 @@ def path_for(directory: str | Path, key: tuple) -> Path:
     return Path(directory) / f"frame-{digest}.parquet"
 
 
+# One writer thread: files are written in the order they were asked for (concurrent.futures
+# joins it at interpreter exit, so a process never leaves a write half done).
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framecache-writer")
+_pending: dict[Path, pd.DataFrame] = {}  # frames handed to the writer and not yet on disk
+_lock = threading.Lock()
+
+
+def flush() -> None:
+    """Wait until every frame and pointer handed to the writer so far is on disk."""
+    _writer.submit(lambda: None).result()
+
+
 def _read(path: Path) -> pd.DataFrame | None:
+    with _lock:
+        pending = _pending.get(path)
+    if pending is not None:
+        return pending
     try:
         frame = pd.read_parquet(path)
     except FileNotFoundError:
@@ -58,6 +82,24 @@ def _read(path: Path) -> pd.DataFrame | None:
 
 
 def _write(path: Path, frame: pd.DataFrame) -> None:
+    """Hand ``frame`` to the writer thread; reads in this process see it meanwhile."""
+    with _lock:
+        _pending[path] = frame
+    _writer.submit(_write_logged, path, frame)
+
+
+def _write_logged(path: Path, frame: pd.DataFrame) -> None:
+    try:
+        _write_now(path, frame)
+    except Exception:  # the page already has its frame: a full disk costs the next reader a recompute
+        log.warning("could not keep frame %s on disk", path, exc_info=True)
+    finally:
+        with _lock:
+            if _pending.get(path) is frame:
+                del _pending[path]
+
+
+def _write_now(path: Path, frame: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     frame.to_parquet(tmp, index=False)
@@ -139,6 +181,17 @@ def remember(directory: str | Path | None, name: tuple, key: tuple, order: int, 
     pointer already names one of a later ``order`` (another process may have written it)."""
     if not directory or str(directory) == "off":
         return
+    _writer.submit(_remember_logged, Path(directory), name, key, order, info)  # after the file it names
+
+
+def _remember_logged(directory: Path, name: tuple, key: tuple, order: int, info: dict) -> None:
+    try:
+        _remember_now(directory, name, key, order, info)
+    except Exception:  # the next write reads its frame whole instead of refreshing this one
+        log.warning("could not note the newest frame of %r in %s", name, directory, exc_info=True)
+
+
+def _remember_now(directory: Path, name: tuple, key: tuple, order: int, info: dict) -> None:
     pointer = _pointer(directory, name)
     held = _pointed(pointer)
     if held is not None and held.get("order", -1) >= order:
@@ -163,6 +216,7 @@ def recall(directory: str | Path | None, name: tuple) -> tuple[int, dict, pd.Dat
     """The newest frame noted for ``name``: (order, info, frame), or None if there is none on disk."""
     if not directory or str(directory) == "off":
         return None
+    flush()  # a pointer this process handed to the writer is read as written
     held = _pointed(_pointer(directory, name))
     if held is None:
         return None

@@ -24,6 +24,7 @@ def test_a_cached_estimates_frame_equals_the_one_read_from_the_store(seeded_engi
     fresh = _load(seeded_engine)
     calls = []
     first = framecache.cached_frame(tmp_path, _key(seeded_engine), lambda: calls.append(1) or _load(seeded_engine))
+    framecache.flush()  # on disk: the second read is a Parquet round trip
     again = framecache.cached_frame(tmp_path, _key(seeded_engine), lambda: calls.append(1) or _load(seeded_engine))
     assert calls == [1]  # the second read came from the file
     assert len(fresh) > 100
@@ -48,6 +49,7 @@ def test_a_torn_file_is_dropped_and_read_again(tmp_path, caplog):
     frame = framecache.cached_frame(tmp_path, key, lambda: pd.DataFrame({"id": [1, 2]}))
     assert frame["id"].tolist() == [1, 2]
     assert "unreadable" in caplog.text
+    framecache.flush()
     assert pd.read_parquet(framecache.path_for(tmp_path, key))["id"].tolist() == [1, 2]
 
 
@@ -59,6 +61,7 @@ def test_no_folder_means_no_disk_cache(off, tmp_path):
 def test_the_folder_keeps_at_most_keep_files(tmp_path):
     for version in range(framecache.KEEP + 3):
         framecache.cached_frame(tmp_path, ("estimates", "u", version), lambda: pd.DataFrame({"a": [version]}))
+    framecache.flush()
     assert len(list(tmp_path.glob("frame-*.parquet"))) == framecache.KEEP
 
 
@@ -88,6 +91,7 @@ def test_a_cached_fleet_state_comes_back_as_computed(seeded_engine, tmp_path):
     key = ("fleet", *_key(seeded_engine)[1:])
     calls = []
     first = framecache.cached_frames(tmp_path, key, PARTS, lambda: calls.append(1) or _state_parts(seeded_engine))
+    framecache.flush()
     again = framecache.cached_frames(tmp_path, key, PARTS, lambda: calls.append(1) or _state_parts(seeded_engine))
     assert calls == [1]
     assert len(first["totals"]) > 100 and len(first["contributions"]) > 100
@@ -106,6 +110,7 @@ def test_a_missing_part_recomputes_every_part(tmp_path):
         return {"a": pd.DataFrame({"v": [n]}), "b": pd.DataFrame({"v": [n, n]})}
 
     assert framecache.cached_frames(tmp_path, key, ("a", "b"), load)["a"]["v"].tolist() == [0]
+    framecache.flush()
     framecache.path_for(tmp_path, (*key, "b")).unlink()
     again = framecache.cached_frames(tmp_path, key, ("a", "b"), load)
     assert again["a"]["v"].tolist() == [1] and again["b"]["v"].tolist() == [1, 1]  # never half old, half new
@@ -125,10 +130,12 @@ def test_a_set_of_frames_named_when_computed_comes_back_whole(tmp_path):
         return {"kpis": pd.DataFrame({"v": [1.5]}), "board": pd.DataFrame({"name": ["a", "b"]}, index=[3, 4])}
 
     first = framecache.cached_frame_set(tmp_path, ("view", "u", 1), load)
+    framecache.flush()
     again = framecache.cached_frame_set(tmp_path, ("view", "u", 1), load)
     assert calls == [1] and list(again) == ["kpis", "board"]
     pd.testing.assert_frame_equal(again["board"], first["board"])
     assert first["board"].index.tolist() == [0, 1]
+    framecache.flush()
     framecache.path_for(tmp_path, ("view", "u", 1, "board")).unlink()
     framecache.cached_frame_set(tmp_path, ("view", "u", 1), load)
     assert calls == [1, 1]  # a missing table means the whole set is computed again
@@ -142,9 +149,42 @@ def test_every_page_s_tables_come_back_from_disk_as_built(seeded_engine, tmp_pat
     load_all()
     version = _key(seeded_engine)[1:4]
     built = materialised.view(tmp_path, version, page_id, {}, lambda: build_view(SessionStore(seeded_engine), page_id, {}))
+    framecache.flush()
     stored = materialised.view(tmp_path, version, page_id, {}, lambda: pytest.fail("should come from disk"))
     assert list(stored) == list(built) and all(len(stored[n]) == len(built[n]) for n in built)
     # what a download writes and a snapshot hashes (a date column's NaT comes back as None: both blank)
     from fleet.snapshots import content_hash
 
     assert content_hash(stored) == content_hash(built)
+
+
+def test_a_frame_being_written_is_read_from_memory_and_lands_whole(tmp_path):
+    key = ("estimates", "sqlite:///x.db", 7, None, None)
+    frame = pd.DataFrame({"id": range(50_000), "name": [f"org {i}" for i in range(50_000)]})
+    calls = []
+    first = framecache.cached_frame(tmp_path, key, lambda: calls.append(1) or frame)
+    again = framecache.cached_frame(tmp_path, key, lambda: calls.append(1) or frame)  # written or not yet: no reload
+    assert calls == [1]
+    pd.testing.assert_frame_equal(again, first)
+    framecache.flush()
+    pd.testing.assert_frame_equal(pd.read_parquet(framecache.path_for(tmp_path, key)), frame)
+    assert not list(tmp_path.glob("*.tmp"))  # written to a temporary name, then renamed
+
+
+def test_a_pointer_is_written_after_the_file_it_names(tmp_path):
+    key = ("estimates", "sqlite:///x.db", 8, None, None)
+    framecache.cached_frame(tmp_path, key, lambda: pd.DataFrame({"id": [1, 2, 3]}))
+    framecache.remember(tmp_path, ("estimates-now", "sqlite:///x.db"), key, 8, {"mark": "2025-01-01T00:00:00"})
+    order, info, frame = framecache.recall(tmp_path, ("estimates-now", "sqlite:///x.db"))  # waits for the writer
+    assert (order, info, frame["id"].tolist()) == (8, {"mark": "2025-01-01T00:00:00"}, [1, 2, 3])
+
+
+def test_a_file_that_cannot_be_written_is_logged_and_the_frame_still_served(tmp_path, caplog):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the folder should be")
+    frame = framecache.cached_frame(blocked, ("k", 1), lambda: pd.DataFrame({"a": [1]}))
+    framecache.flush()
+    assert frame["a"].tolist() == [1]
+    assert "could not keep frame" in caplog.text
+    again = framecache.cached_frame(blocked, ("k", 1), lambda: pd.DataFrame({"a": [2]}))
+    assert again["a"].tolist() == [2]  # nothing kept: computed again, never a stale or torn file

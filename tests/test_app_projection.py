@@ -189,3 +189,27 @@ def test_an_editor_adds_a_claim_through_the_form(seeded_sqlite, open_page):
     ok(at.run())
     table = at.dataframe[0].value
     assert len(table) == 12 and "⏳ pending" in set(table["As known now"])
+
+
+def test_the_charts_follow_the_controls_and_come_back_when_a_control_does(seeded_sqlite, open_page):
+    import json
+
+    def drawn(at: AppTest) -> list[dict]:
+        return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+    at = ok(open_page(seeded_sqlite, _projections))
+    first = drawn(at)
+    assert "BF16" in first[0]["layout"]["title"]["text"]
+    at.segmented_control(key="v.projections.format").set_value("fp8")
+    ok(at.run())
+    fp8 = drawn(at)
+    assert "FP8" in fp8[0]["layout"]["title"]["text"] and fp8[0]["data"] != first[0]["data"]
+    default_mfu = at.slider(key="v.projections.mfu").value
+    at.slider(key="v.projections.mfu").set_value(default_mfu / 2)
+    ok(at.run())
+    halved = drawn(at)
+    assert halved[2]["data"] != fp8[2]["data"]  # the trainable-run bars scale with MFU
+    at.slider(key="v.projections.mfu").set_value(default_mfu)
+    at.segmented_control(key="v.projections.format").set_value("bf16")
+    ok(at.run())
+    assert drawn(at) == first  # the first drawing again, for the first state

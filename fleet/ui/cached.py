@@ -161,8 +161,9 @@ def view(data_version: tuple, page_id: str, values: dict) -> dict[str, pd.DataFr
 @st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
 def figure(data_version: tuple, page_id: str, values: dict, draw_name: str, args: tuple, _draw: Callable,
            _table: pd.DataFrame) -> go.Figure:
-    """``_draw(_table, *args)`` for a table that is one of the page's view tables: so it is fixed by
-    (data version, page, view state), which with the drawing's name and arguments is the key
+    """``_draw(_table, *args)`` for a table fixed by (data version, page, view state) -- one of the
+    page's view tables, or one built from cached frames by them -- which with the drawing's name
+    and arguments is the key
     (building a figure of a big fleet's 2,500 dates and 18,000 estimates took a third of a rerun).
     Shared, not copied: ``st.plotly_chart`` reads a figure through ``to_dict`` and never changes it,
     and unpickling a figure re-validates every trace (as slow as drawing it again)."""
@@ -182,6 +183,17 @@ def csv_bytes(table: pd.DataFrame, header_lines: tuple[str, ...]) -> bytes:
 def model_runs(data_version: tuple, known_at: datetime | None) -> pd.DataFrame:
     with read_session(engine(data_version[0])) as session:
         return queries.model_runs_frame(session, known_at=known_at)
+
+
+@st.cache_data(ttl=TTL, max_entries=8, show_spinner=False)
+def milestones(data_version: tuple, known_at: datetime | None) -> tuple[pd.DataFrame, float | None]:
+    """The Projections page's milestone lines (GPT-4 x5, x20, x100 ...) and GPT-4's training FLOP
+    (None if the store has no GPT-4 run): names are matched over every model run, once per version."""
+    from fleet.analytics.projection import find_model_run, milestone_lines
+
+    runs = model_runs(data_version, known_at)
+    gpt4 = find_model_run(runs, "GPT-4")
+    return milestone_lines(runs), float(gpt4["training_flop"]) if gpt4 is not None else None
 
 
 def _series_options(filters: Filters, fmt: str):

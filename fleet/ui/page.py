@@ -52,7 +52,8 @@ class PageContext:
         return cached.view(self.version, self.state.page, self.values())
 
     def drawn(self, draw: Callable[..., go.Figure], table: pd.DataFrame, *args) -> go.Figure:
-        """``draw(table, *args)`` cached like the view; ``table`` must be one of ``view()``'s tables."""
+        """``draw(table, *args)`` cached like the view: ``table`` must be fixed by the data version and
+        this page's view state (one of ``view()``'s tables, or built from cached frames by them)."""
         return cached.figure(self.version, self.state.page, self.values(), f"{draw.__module__}.{draw.__qualname__}",
                              args, _draw=draw, _table=table)
 

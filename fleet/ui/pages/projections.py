@@ -11,7 +11,7 @@ import streamlit as st
 from fleet import charts_projection as charts
 from fleet import projection_views as views
 from fleet.analytics.projection import (
-    EPOCH_CLUSTER_TREND, EPOCH_TREND_SOURCE, INTERVAL_METHOD, find_model_run, horizon_date, milestone_lines,
+    EPOCH_CLUSTER_TREND, EPOCH_TREND_SOURCE, INTERVAL_METHOD, horizon_date,
 )
 from fleet.analytics.scenarios import format_scenarios, resolve_scenarios
 from fleet.chips import BASIS_LABEL
@@ -67,7 +67,7 @@ def fleet_compute(ctx, fmt: str) -> pd.DataFrame:
     st.subheader("Fleet compute over time")
     table = cached.compute_over_time(ctx.version, ctx.filters, fmt)
     title = f"Peak FLOP/s (dense {fmt.upper()}) of all tracked organisations and the leading countries"
-    widgets.chart(ctx, charts.compute_chart(table, fmt, title), table, title,
+    widgets.chart(ctx, ctx.drawn(charts.compute_chart, table, fmt, title), table, title,
                   extra=[f"format: dense {fmt}", "countries: the holder's home country"])
     unknown = int(series.loc[series["date"] == series["date"].max(), "unknown_spec"].sum()) if len(series) else 0
     if unknown:
@@ -102,14 +102,15 @@ def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFra
     title = f"{name}: peak FLOP/s (dense {fmt.upper()}), its estimates, and the 80 % projection band"
     settings = [f"format: dense {fmt}", f"organisation: {name}", f"interval: {INTERVAL_METHOD}",
                 f"scenarios: {scen or 'none'}"]
-    widgets.chart(ctx, charts.holder_chart(table, points, fmt, title), table, title, extra=settings)
+    widgets.chart(ctx, ctx.drawn(charts.holder_chart, table, points, fmt, title), table, title, extra=settings)
     widgets.download(ctx, points, f"{name} estimates as points", label="Download its estimates (CSV)",
                      extra=settings)
     st.subheader(f"What {name} can train")
     runs = views.run_table(outlook)
     shown_lines = views.milestones_table(lines)
     title = f"{name}: largest trainable run ({run.describe()}) against the milestones"
-    widgets.chart(ctx, charts.run_chart(runs, shown_lines, title), runs, title, extra=[*settings, run.describe()])
+    widgets.chart(ctx, ctx.drawn(charts.run_chart, runs, shown_lines, title), runs, title,
+                  extra=[*settings, run.describe()])
     crossings = views.crossings_table(outlook)
     st.markdown("**When each line is crossed** (historical from the estimates; projected from the fit's median, "
                 "with the dates the band's top and bottom cross)")
@@ -131,15 +132,14 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
     table = views.total_table(outlook, fmt)
     title = f"Top {top} total peak FLOP/s (dense {fmt.upper()}), its fit, and Epoch AI's 2.5×/yr trend"
     names = ctx.organisations().set_index("id")["name"]
-    widgets.chart(ctx, charts.total_chart(table, fmt, title), table, title,
+    widgets.chart(ctx, ctx.drawn(charts.total_chart, table, fmt, title), table, title,
                   extra=[f"format: dense {fmt}", "organisations: " + ", ".join(names[h] for h in holders),
                          f"interval: {INTERVAL_METHOD}", f"reference: {EPOCH_TREND_SOURCE}"])
     st.subheader("What each can train now")
-    gpt4 = find_model_run(cached.model_runs(ctx.version, ctx.filters.known_at), "GPT-4")
     now = views.runs_now_table(series, ctx.organisations(), holders, run, lines,
-                               float(gpt4["training_flop"]) if gpt4 is not None else None, fmt)
+                               cached.milestones(ctx.version, ctx.filters.known_at)[1], fmt)
     title = f"Largest trainable run as of {ctx.filters.as_of:%Y-%m-%d} ({run.describe()})"
-    widgets.chart(ctx, charts.runs_bar(now, views.milestones_table(lines), title), now, title,
+    widgets.chart(ctx, ctx.drawn(charts.runs_bar, now, views.milestones_table(lines), title), now, title,
                   extra=[f"format: dense {fmt}", run.describe()])
     crossings = cached.top_crossings(ctx.version, ctx.filters, fmt, tuple(holders), run, until)
     st.markdown(f"**When each crosses the GPT-4 lines** (historical, or projected from its own fit up to "
@@ -162,7 +162,7 @@ def render() -> None:
                                                basis=ctx.filters.basis)
         for problem in problems:
             st.warning(problem, icon="⚠️")
-        lines = milestone_lines(cached.model_runs(ctx.version, ctx.filters.known_at))
+        lines = cached.milestones(ctx.version, ctx.filters.known_at)[0]
         if lines.empty:
             st.caption("No milestone model runs in the store (nor GPT-4), so no lines are drawn.")
         series = fleet_compute(ctx, fmt)

@@ -121,3 +121,31 @@ def test_a_hostile_organisation_name_is_literal_text_and_no_dialog_fires(server,
     tab.screenshot(path=str(ARTIFACTS / "xss-overview.png"), full_page=True)
     assert tab.dialogs == []
     assert_no_error(tab)
+
+
+def test_a_download_is_the_table_on_screen_with_its_provenance(server, tab):
+    """The CSV is written when the button is pressed (Streamlit calls the page's function then)."""
+    import io
+
+    import pandas as pd
+
+    tab.goto(f"{server}/?basis=bf16")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    buttons = tab.locator('[data-testid="stMain"] [data-testid="stDownloadButton"] button')
+    texts = []
+    for i in range(buttons.count()):
+        if not buttons.nth(i).is_visible():  # e.g. inside a closed popover
+            continue
+        with tab.expect_download(timeout=TIMEOUT) as pressed:
+            buttons.nth(i).click()
+        download = pressed.value
+        assert download.suggested_filename.startswith("fleet-") and download.suggested_filename.endswith(".csv")
+        texts.append(open(download.path(), encoding="utf-8").read())
+    [text] = [t for t in texts if "leaderboard" in t.splitlines()[0].lower() or "Organisation page" in t]
+    provenance = [line for line in text.splitlines() if line.startswith("# ")]
+    assert any("bf16" in line for line in provenance) and any("CC-BY 4.0" in line for line in provenance)
+    board = pd.read_csv(io.StringIO(text), comment="#")
+    assert len(board) > 100 and "H100e (bf16 basis)" in board.columns
+    assert "Meta" in set(board["Organisation"])
+    assert_no_error(tab)

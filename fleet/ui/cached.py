@@ -29,7 +29,6 @@ from fleet import materialised, queries
 from fleet.analytics.fleet import FleetState
 from fleet.config import Settings, get_settings
 from fleet.db import data_version as store_version
-from fleet.exports import to_csv_bytes
 from fleet.db import make_engine, read_session
 from fleet.view_state import Filters
 from fleet.views import build_view, load_all
@@ -168,13 +167,6 @@ def figure(data_version: tuple, page_id: str, values: dict, draw_name: str, args
     Shared, not copied: ``st.plotly_chart`` reads a figure through ``to_dict`` and never changes it,
     and unpickling a figure re-validates every trace (as slow as drawing it again)."""
     return _draw(_table, *args)
-
-
-@st.cache_data(ttl=TTL, max_entries=32, show_spinner=False)
-def csv_bytes(table: pd.DataFrame, header_lines: tuple[str, ...]) -> bytes:
-    """A download's CSV, built once per table content and header (a 10k-row leaderboard
-    took 0.2 s to write on every rerun, most of a warm rerun at 1M estimates)."""
-    return to_csv_bytes(table, header_lines=list(header_lines))
 
 
 # --- Projections and Claims pages (issue 4) ------------------------------------------------------

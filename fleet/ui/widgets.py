@@ -7,6 +7,7 @@ spreadsheet would run as formulas are neutralised (``fleet.exports``).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -14,8 +15,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fleet import provenance
+from fleet.exports import to_csv_bytes
 from fleet.provenance import LICENCE  # noqa: F401  (re-exported for the pages)
-from fleet.ui import cached
 
 
 # Geo charts read their outlines from our own server (static/topojson), not plotly's CDN.
@@ -37,7 +38,9 @@ def download(ctx, table: pd.DataFrame, view: str, *, extra: list[str] | None = N
     if shown is not None:  # every table a page offers for download is data it shows (snapshots hash it)
         shown[view] = table
     lines = header_lines(ctx, view, extra)
-    st.download_button(label, data=cached.csv_bytes(table, tuple(lines)), mime="text/csv",
+    # the CSV is written when the button is pressed (Streamlit calls ``data`` then, off the
+    # script thread): a rerun no longer hashes every table offered or writes its CSV
+    st.download_button(label, data=functools.partial(to_csv_bytes, table, header_lines=lines), mime="text/csv",
                        file_name=f"fleet-{slug(view)}-{ctx.filters.as_of:%Y-%m-%d}.csv", key=f"dl.{slug(view)}",
                        on_click="ignore", help=f"{len(table):,} rows: exactly the data shown, with its settings.")
 

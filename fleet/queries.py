@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import Float, Integer, Text, and_, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from fleet.models import Chip, ChipAlias, Estimate, Headcount, IngestBatch, ModelRun, Organisation, OrganisationAlias
+from fleet import sqlite_reader
+from fleet.models import (Chip, ChipAlias, Estimate, Headcount, IngestBatch, ModelRun, Organisation, OrganisationAlias,
+                          StoreState)
 
 ESTIMATE_FRAME_COLUMNS = (
     "id", "organisation_id", "chip_id", "count", "count_low", "count_high", "h100e", "h100e_low", "h100e_high",
@@ -70,6 +72,47 @@ def _arrow_frame(session: Session, stmt) -> pd.DataFrame | None:
     return connectorx.read_sql(target, sql, return_type="arrow").to_pandas(date_as_object=True)
 
 
+CHILD_READ_MIN = 50_000  # estimates in the store from which a whole read on SQLite goes through a child process
+
+
+def sqlite_file(session: Session) -> str | None:
+    """The SQLite file a read-only session's whole-store reads may go round the driver for
+    (``fleet.sqlite_reader``), or None: another database, a write session (a child could not
+    see its rows), an in-memory or URI-configured database, or ADBC not installed."""
+    url = session.get_bind().url
+    if (not session.info.get("read_only") or url.get_backend_name() != "sqlite" or url.query
+            or url.database in (None, "", ":memory:") or not sqlite_reader.available()):
+        return None
+    return url.database
+
+
+def _child_frame(session: Session, condition) -> pd.DataFrame | None:
+    """The live estimates matching ``condition``, read by a child process (``fleet.sqlite_reader``)
+    when the store is big enough to be worth the process; None to read through the driver.
+
+    The child reads in a transaction of its own, so its rows are kept only if they are at the
+    data version this session sees: a write committed in between sends the read to the driver.
+    """
+    path = sqlite_file(session)
+    if path is None or (session.execute(select(func.max(Estimate.id))).scalar() or 0) < CHILD_READ_MIN:
+        return None
+    version = session.execute(select(StoreState.version).where(StoreState.id == 1)).scalar()
+    # every column cast to the type the frame gives it: SQLite keeps each value's own storage
+    # class, and the child's driver types a column from the values it meets
+    types = {**dict.fromkeys(ESTIMATE_IDS, Integer), **dict.fromkeys(ESTIMATE_NUMBERS, Float),
+             **dict.fromkeys(ESTIMATE_TEXT, Text)}
+    columns = [cast(getattr(Estimate, c), types[c]).label(c) if c in types else getattr(Estimate, c)
+               for c in ESTIMATE_FRAME_COLUMNS]
+    stmt = select(*columns).where(condition).order_by(Estimate.id)
+    got = sqlite_reader.read(path, str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})))
+    if got is None or got[0] != version:
+        return None
+    frame = got[1].to_pandas()
+    for column in ("valid_on", "recorded_at"):  # stored as ISO 8601 text
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
+    return frame
+
+
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     for column in columns:
         frame[column] = pd.to_datetime(frame[column])
@@ -89,12 +132,16 @@ def estimates_frame(session: Session, *, known_at: datetime | None = None,
     condition = live_estimate_condition(known_at)
     if organisation_ids is not None:
         condition = and_(condition, Estimate.organisation_id.in_(organisation_ids))
-    return _estimates(session, condition)
+    return _estimates(session, condition, whole=organisation_ids is None)
 
 
-def _estimates(session: Session, condition) -> pd.DataFrame:
+def _estimates(session: Session, condition, *, whole: bool = False) -> pd.DataFrame:
+    """Estimates matching ``condition`` (``whole``: a read of every live estimate, which may go
+    through a child process on a big SQLite store)."""
     stmt = select(*(getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS)).where(condition).order_by(Estimate.id)
     frame = _arrow_frame(session, stmt)
+    if frame is None and whole:
+        frame = _child_frame(session, condition)
     if frame is None:
         frame = _frame(session, stmt)
     # a column that is NULL in every row comes back as Python objects: numbers stay numbers

@@ -1,0 +1,153 @@
+"""On a big SQLite store the whole estimates read goes through a child process that reads with
+ADBC straight into Arrow (``fleet.sqlite_reader``): it gives exactly the frame the driver
+gives, now and as known at a time; it is used only for whole reads in read-only sessions on a
+SQLite file, only at the session's own data version, and a failing child falls back to the
+driver with a warning. Postgres never uses it (connectorx reads there)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleet import queries, sqlite_reader
+from fleet.db import data_version, read_session, write_session
+from fleet.ingest.manual import add_estimate, retract_estimate
+from fleet.models import StoreState
+from tests.factories import EDITOR
+from tests.test_queries_arrow import ODD
+
+
+@pytest.fixture
+def child_reads(monkeypatch) -> list[tuple]:
+    """Every store size takes the child path; each child read's (path, version) is recorded."""
+    monkeypatch.setattr(queries, "CHILD_READ_MIN", 0)
+    calls, real = [], sqlite_reader.read
+
+    def counted(path, sql):
+        got = real(path, sql)
+        calls.append((path, None if got is None else got[0]))
+        return got
+
+    monkeypatch.setattr(sqlite_reader, "read", counted)
+    return calls
+
+
+def read_only(engine, **kwargs) -> pd.DataFrame:
+    with read_session(engine) as session:
+        return queries.estimates_frame(session, **kwargs)
+
+
+def through_driver(engine, **kwargs) -> pd.DataFrame:
+    with Session(engine) as session:  # not read-only: always the driver
+        assert queries.sqlite_file(session) is None
+        return queries.estimates_frame(session, **kwargs)
+
+
+def test_the_child_read_equals_the_driver_read(seeded_engine, child_reads):
+    first = add_estimate(seeded_engine, EDITOR, ODD)
+    with read_session(seeded_engine) as session:
+        known_at = data_version(session)[1]
+    add_estimate(seeded_engine, EDITOR, {**ODD, "count": "340000", "count_low": ""},
+                 supersedes_id=first)
+    retract_estimate(seeded_engine, EDITOR, first + 1, "withdrawn")
+    sqlite = seeded_engine.url.get_backend_name() == "sqlite"
+    now = read_only(seeded_engine)
+    assert len(now) > 100 and (now["id"] == first).any()
+    pd.testing.assert_frame_equal(now, through_driver(seeded_engine))
+    pd.testing.assert_frame_equal(read_only(seeded_engine, known_at=known_at),
+                                  through_driver(seeded_engine, known_at=known_at))
+    assert len(child_reads) == (2 if sqlite else 0)  # Postgres: connectorx, never the child
+    some = now["organisation_id"].drop_duplicates().head(3).astype(int).tolist()
+    pd.testing.assert_frame_equal(read_only(seeded_engine, organisation_ids=some),
+                                  through_driver(seeded_engine, organisation_ids=some))
+    assert len(child_reads) == (2 if sqlite else 0)  # a part of the store: the driver
+    row = now.set_index("id").loc[first]
+    assert (row["cluster"], row["quote"], row["source_url"]) == (ODD["cluster"], ODD["quote"], ODD["source_url"])
+
+
+@pytest.fixture
+def sqlite_seeded(seeded_engine):
+    if seeded_engine.url.get_backend_name() != "sqlite":
+        pytest.skip("the child reads SQLite files")
+    return seeded_engine
+
+
+def test_rows_of_a_later_version_are_not_used(sqlite_seeded, child_reads, monkeypatch):
+    """A write committed between the session's first read and the child's: the session reads
+    through the driver, in its own snapshot, so the frame is the one it would have read."""
+    before = through_driver(sqlite_seeded)
+    counted, added = sqlite_reader.read, []
+
+    def after_a_write(path, sql):
+        if not added:  # once: the last read below takes the child path again
+            added.append(add_estimate(sqlite_seeded, EDITOR, ODD))
+        return counted(path, sql)
+
+    monkeypatch.setattr(sqlite_reader, "read", after_a_write)
+    with read_session(sqlite_seeded) as session:
+        version = session.execute(select(StoreState.version)).scalar()
+        frame = queries.estimates_frame(session)
+    assert child_reads[0][1] == version + 1  # the child did read, at the later version
+    pd.testing.assert_frame_equal(frame, before)
+    assert added[0] not in set(frame["id"])
+    assert added[0] in set(read_only(sqlite_seeded)["id"])
+
+
+def test_a_failing_child_falls_back_to_the_driver_with_a_warning(sqlite_seeded, child_reads, tmp_path, caplog):
+    broken = tmp_path / "not-a-store.db"
+    broken.write_bytes(b"this is not a database" * 100)
+    with caplog.at_level(logging.WARNING, logger="fleet.sqlite_reader"):
+        assert sqlite_reader.read(broken, "SELECT 1") is None
+    assert "not-a-store.db" in caplog.text and "file is not a database" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fleet.sqlite_reader"):
+        assert sqlite_reader.read(tmp_path / "missing.db", "SELECT 1") is None  # never created
+    assert "missing.db" in caplog.text and not (tmp_path / "missing.db").exists()
+    path = sqlite_seeded.url.database
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fleet.sqlite_reader"):
+        assert sqlite_reader.read(path, "SELECT no_such_column FROM estimate") is None
+    assert "no_such_column" in caplog.text
+    version, table = sqlite_reader.read(path, "SELECT id FROM estimate ORDER BY id")
+    with Session(sqlite_seeded) as session:
+        assert version == session.execute(select(StoreState.version)).scalar()
+    assert table.num_rows > 100 and table.column_names == ["id"]
+    odd = tmp_path / "a store?mode=ro#1 %20 ü" / "fleet.db"  # the path goes into a file: URI
+    odd.parent.mkdir()
+    copy = sqlite3.connect(path, isolation_level=None)
+    copy.execute("VACUUM INTO ?", (str(odd),))
+    copy.close()
+    assert sqlite_reader.read(odd, "SELECT id FROM estimate ORDER BY id")[1].equals(table)
+
+
+def test_write_sessions_and_small_stores_read_through_the_driver(sqlite_seeded, monkeypatch):
+    calls = []
+    monkeypatch.setattr(sqlite_reader, "read", lambda *args: calls.append(args))
+    with write_session(sqlite_seeded) as (session, _):
+        assert queries.sqlite_file(session) is None  # it could not see the session's own rows
+        queries.estimates_frame(session)
+    read_only(sqlite_seeded)  # the seeded store is far below CHILD_READ_MIN
+    assert calls == []
+
+
+def test_the_child_loads_no_other_sqlite_library(sqlite_seeded):
+    """Two SQLite libraries in one process break its POSIX locks: the child must load ADBC's only."""
+    script = ("import io, json, sys\n"
+              "sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({'path': sys.argv[1], 'sql': 'SELECT 1'}).encode()))\n"
+              "sys.stdout = io.TextIOWrapper(io.BytesIO())\n"
+              "from fleet import sqlite_reader\n"
+              "sqlite_reader._child()\n"
+              "sys.stderr.write(json.dumps(sorted(sys.modules)))\n")
+    done = subprocess.run([sys.executable, "-c", script, sqlite_seeded.url.database], capture_output=True, text=True,
+                          check=True)
+    loaded = json.loads(done.stderr)
+    assert "adbc_driver_sqlite" in loaded
+    assert not {"sqlite3", "_sqlite3", "sqlalchemy"} & set(loaded)

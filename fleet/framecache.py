@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
 FORMAT = 3  # bump when a cached frame's columns or dtypes change
@@ -102,7 +104,10 @@ def _write_logged(path: Path, frame: pd.DataFrame) -> None:
 def _write_now(path: Path, frame: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
+    # what DataFrame.to_parquet does, on this thread alone: pyarrow would convert the columns
+    # on a pool of its own, which refuses work once the interpreter is exiting -- and exit is
+    # when the writer finishes what is pending (and the page's own threads need the cores)
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False, nthreads=1), tmp)
     tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
     for stale in _by_use(path.parent)[KEEP:]:
         stale.unlink(missing_ok=True)

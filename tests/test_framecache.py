@@ -3,6 +3,9 @@ a torn file is read again from the store, and the folder stays bounded."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -188,3 +191,16 @@ def test_a_file_that_cannot_be_written_is_logged_and_the_frame_still_served(tmp_
     assert "could not keep frame" in caplog.text
     again = framecache.cached_frame(blocked, ("k", 1), lambda: pd.DataFrame({"a": [2]}))
     assert again["a"].tolist() == [2]  # nothing kept: computed again, never a stale or torn file
+
+
+def test_a_process_that_exits_right_after_loading_still_leaves_its_files(tmp_path):
+    """The interpreter waits for the writer at exit; the write must not need anything exit has
+    shut down already (pyarrow converting columns on a thread pool did: the file was lost)."""
+    script = ("import sys, pandas as pd\n"
+              "from fleet import framecache\n"
+              "frame = pd.DataFrame({f'c{i}': [f'value {j}' for j in range(300_000)] for i in range(8)})\n"
+              "framecache.cached_frame(sys.argv[1], ('k', 1), lambda: frame)\n")  # no flush(): exit at once
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert "could not keep frame" not in done.stderr
+    kept = pd.read_parquet(framecache.path_for(tmp_path, ("k", 1)))
+    assert kept.shape == (300_000, 8) and kept["c7"].iloc[-1] == "value 299999"

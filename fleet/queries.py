@@ -8,6 +8,7 @@ means "everything the store knows now".
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import pandas as pd
@@ -72,7 +73,8 @@ def _arrow_frame(session: Session, stmt) -> pd.DataFrame | None:
     return connectorx.read_sql(target, sql, return_type="arrow").to_pandas(date_as_object=True)
 
 
-CHILD_READ_MIN = 50_000  # estimates in the store from which a whole read on SQLite goes through a child process
+CHILD_READ_MIN = 50_000  # estimates in the store from which a whole read on SQLite goes through child processes
+CHILD_READ_PARTS = 4  # at most this many children (one per core) read parts of it at once
 
 
 def sqlite_file(session: Session) -> str | None:
@@ -87,14 +89,16 @@ def sqlite_file(session: Session) -> str | None:
 
 
 def _child_frame(session: Session, condition) -> pd.DataFrame | None:
-    """The live estimates matching ``condition``, read by a child process (``fleet.sqlite_reader``)
-    when the store is big enough to be worth the process; None to read through the driver.
+    """The live estimates matching ``condition``, read by child processes (``fleet.sqlite_reader``)
+    when the store is big enough to be worth them; None to read through the driver.
 
-    The child reads in a transaction of its own, so its rows are kept only if they are at the
-    data version this session sees: a write committed in between sends the read to the driver.
+    The children read in transactions of their own, so their rows are kept only if they are at
+    the data version this session sees: a write committed in between sends the read to the driver.
+    The read is split by id into one part per core (at most ``CHILD_READ_PARTS``).
     """
     path = sqlite_file(session)
-    if path is None or (session.execute(select(func.max(Estimate.id))).scalar() or 0) < CHILD_READ_MIN:
+    top = (session.execute(select(func.max(Estimate.id))).scalar() or 0) if path else 0
+    if top < CHILD_READ_MIN or not path:
         return None
     version = session.execute(select(StoreState.version).where(StoreState.id == 1)).scalar()
     # every column cast to the type the frame gives it: SQLite keeps each value's own storage
@@ -103,14 +107,21 @@ def _child_frame(session: Session, condition) -> pd.DataFrame | None:
              **dict.fromkeys(ESTIMATE_TEXT, Text)}
     columns = [cast(getattr(Estimate, c), types[c]).label(c) if c in types else getattr(Estimate, c)
                for c in ESTIMATE_FRAME_COLUMNS]
-    stmt = select(*columns).where(condition).order_by(Estimate.id)
-    got = sqlite_reader.read(path, str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})))
+    n = max(1, min(os.cpu_count() or 1, CHILD_READ_PARTS))
+    lows = [top * i // n for i in range(n)]  # part i: ids above lows[i], up to the next part's low
+    parts = [select(*columns).where(condition, Estimate.id > low, *([] if high is None else [Estimate.id <= high]))
+             .order_by(Estimate.id) for low, high in zip(lows, [*lows[1:], None])]
+    compile_ = {"compile_kwargs": {"literal_binds": True}}
+    # the children cast each column to the frame's type (pandas' "str" is Arrow's large_string;
+    # a column NULL in every row comes typed as integers; days and stamps are ISO 8601 text)
+    arrow = {**dict.fromkeys(ESTIMATE_IDS, "int64"), **dict.fromkeys(ESTIMATE_NUMBERS, "float64"),
+             **dict.fromkeys(ESTIMATE_TEXT, "large_string"), "valid_on": "timestamp[s]", "recorded_at": "timestamp[us]"}
+    got = sqlite_reader.read(path, *(str(part.compile(session.get_bind(), **compile_)) for part in parts), types=arrow)
     if got is None or got[0] != version:
         return None
-    frame = got[1].to_pandas()
-    for column in ("valid_on", "recorded_at"):  # stored as ISO 8601 text
-        frame[column] = pd.to_datetime(frame[column], format="ISO8601")
-    return frame
+    import pyarrow as pa
+
+    return pa.concat_tables(got[1]).to_pandas()
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import logging
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import quote
@@ -50,26 +51,47 @@ def available() -> bool:
     return find_spec("adbc_driver_sqlite") is not None
 
 
-def read(path: str | Path, sql: str):
-    """``(data version or None, pyarrow.Table)`` of ``sql`` on the SQLite file ``path``, read in a child
-    process in one transaction; None if the child could not read it (the reason is logged)."""
+def read(path: str | Path, *parts: str, types: dict[str, str] | None = None):
+    """``(data version or None, [pyarrow.Table, ...])``: each of the SQL ``parts`` run on the SQLite
+    file ``path`` by a child process of its own, all at once (a big read split in parts uses every
+    core), each in one transaction. ``types`` maps columns to Arrow type names ("int64",
+    "large_string", "timestamp[s]", ...) the children cast them to (text to days or stamps:
+    ISO 8601). None -- the reason logged -- if a child failed, or if the children read different
+    data versions (a write committed between their starts)."""
+    with ExitStack() as stack:
+        started = [_start(path, {"sql": sql, "types": types or {}}, stack.enter_context(tempfile.TemporaryFile()))
+                   for sql in parts]
+        got = [_finish(path, child, errors) for child, errors in started]  # every child, even after a failure
+    if any(part is None for part in got):
+        return None
+    versions = {version for version, _ in got}
+    if len(versions) > 1:
+        log.info("the parts of a read of %s saw data versions %s; reading through the driver", path, sorted(versions))
+        return None
+    return versions.pop(), [table for _, table in got]
+
+
+def _start(path: str | Path, request: dict, errors) -> tuple[subprocess.Popen, object]:
+    child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=errors)
+    with child.stdin:
+        child.stdin.write(json.dumps({"path": str(path), **request}).encode())
+    return child, errors
+
+
+def _finish(path: str | Path, child: subprocess.Popen, errors):
+    """The child's (version, table), or None with a warning that says why."""
     import pyarrow as pa
 
-    request = json.dumps({"path": str(path), "sql": sql}).encode()
-    with tempfile.TemporaryFile() as errors:
-        child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 stderr=errors)
-        try:
-            child.stdin.write(request)
-            child.stdin.close()
-            table = pa.ipc.open_stream(child.stdout).read_all()
-        except (pa.ArrowInvalid, OSError) as exc:  # the child died before or while writing its stream
-            table = exc
-        finally:
-            child.stdout.close()
-            code = child.wait(timeout=TIMEOUT_S)
-        errors.seek(0)
-        message = errors.read().decode(errors="replace").strip()
+    try:
+        table = pa.ipc.open_stream(child.stdout).read_all()
+    except (pa.ArrowInvalid, OSError) as exc:  # the child died before or while writing its stream
+        table = exc
+    finally:
+        child.stdout.close()
+        code = child.wait(timeout=TIMEOUT_S)
+    errors.seek(0)
+    message = errors.read().decode(errors="replace").strip()
     if code != 0 or isinstance(table, Exception):
         log.warning("reading %s in a child process failed (exit %s): %s; reading through the driver instead",
                     path, code, " ".join(message.split())[-500:] if message else table)
@@ -92,6 +114,8 @@ def _child() -> int:
         cursor.execute(request["sql"])
         table = cursor.fetch_arrow_table()
         connection.rollback()
+    types = {name: pa.type_for_alias(alias) for name, alias in request.get("types", {}).items()}
+    table = table.cast(pa.schema([(f.name, types.get(f.name, f.type)) for f in table.schema]))
     table = table.replace_schema_metadata({"fleet_version": json.dumps(version)})
     with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as stream:
         stream.write_table(table)

@@ -31,9 +31,9 @@ def child_reads(monkeypatch) -> list[tuple]:
     monkeypatch.setattr(queries, "CHILD_READ_MIN", 0)
     calls, real = [], sqlite_reader.read
 
-    def counted(path, sql):
-        got = real(path, sql)
-        calls.append((path, None if got is None else got[0]))
+    def counted(path, *parts, **options):
+        got = real(path, *parts, **options)
+        calls.append((path, len(parts), None if got is None else got[0]))
         return got
 
     monkeypatch.setattr(sqlite_reader, "read", counted)
@@ -51,7 +51,9 @@ def through_driver(engine, **kwargs) -> pd.DataFrame:
         return queries.estimates_frame(session, **kwargs)
 
 
-def test_the_child_read_equals_the_driver_read(seeded_engine, child_reads):
+@pytest.mark.parametrize("cores", [1, 3])
+def test_the_child_read_equals_the_driver_read(seeded_engine, child_reads, monkeypatch, cores):
+    monkeypatch.setattr(queries.os, "cpu_count", lambda: cores)  # the read is split in one part per core
     first = add_estimate(seeded_engine, EDITOR, ODD)
     with read_session(seeded_engine) as session:
         known_at = data_version(session)[1]
@@ -64,7 +66,7 @@ def test_the_child_read_equals_the_driver_read(seeded_engine, child_reads):
     pd.testing.assert_frame_equal(now, through_driver(seeded_engine))
     pd.testing.assert_frame_equal(read_only(seeded_engine, known_at=known_at),
                                   through_driver(seeded_engine, known_at=known_at))
-    assert len(child_reads) == (2 if sqlite else 0)  # Postgres: connectorx, never the child
+    assert [n for _, n, _ in child_reads] == ([cores, cores] if sqlite else [])  # Postgres: connectorx
     some = now["organisation_id"].drop_duplicates().head(3).astype(int).tolist()
     pd.testing.assert_frame_equal(read_only(seeded_engine, organisation_ids=some),
                                   through_driver(seeded_engine, organisation_ids=some))
@@ -86,16 +88,16 @@ def test_rows_of_a_later_version_are_not_used(sqlite_seeded, child_reads, monkey
     before = through_driver(sqlite_seeded)
     counted, added = sqlite_reader.read, []
 
-    def after_a_write(path, sql):
+    def after_a_write(path, *parts, **options):
         if not added:  # once: the last read below takes the child path again
             added.append(add_estimate(sqlite_seeded, EDITOR, ODD))
-        return counted(path, sql)
+        return counted(path, *parts, **options)
 
     monkeypatch.setattr(sqlite_reader, "read", after_a_write)
     with read_session(sqlite_seeded) as session:
         version = session.execute(select(StoreState.version)).scalar()
         frame = queries.estimates_frame(session)
-    assert child_reads[0][1] == version + 1  # the child did read, at the later version
+    assert child_reads[0][2] == version + 1  # the children did read, at the later version
     pd.testing.assert_frame_equal(frame, before)
     assert added[0] not in set(frame["id"])
     assert added[0] in set(read_only(sqlite_seeded)["id"])
@@ -116,7 +118,7 @@ def test_a_failing_child_falls_back_to_the_driver_with_a_warning(sqlite_seeded, 
     with caplog.at_level(logging.WARNING, logger="fleet.sqlite_reader"):
         assert sqlite_reader.read(path, "SELECT no_such_column FROM estimate") is None
     assert "no_such_column" in caplog.text
-    version, table = sqlite_reader.read(path, "SELECT id FROM estimate ORDER BY id")
+    version, [table] = sqlite_reader.read(path, "SELECT id FROM estimate ORDER BY id")
     with Session(sqlite_seeded) as session:
         assert version == session.execute(select(StoreState.version)).scalar()
     assert table.num_rows > 100 and table.column_names == ["id"]
@@ -125,12 +127,16 @@ def test_a_failing_child_falls_back_to_the_driver_with_a_warning(sqlite_seeded, 
     copy = sqlite3.connect(path, isolation_level=None)
     copy.execute("VACUUM INTO ?", (str(odd),))
     copy.close()
-    assert sqlite_reader.read(odd, "SELECT id FROM estimate ORDER BY id")[1].equals(table)
+    assert sqlite_reader.read(odd, "SELECT id FROM estimate ORDER BY id")[1][0].equals(table)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fleet.sqlite_reader"):  # one part of several fails: no rows
+        assert sqlite_reader.read(path, "SELECT id FROM estimate", "SELECT nothing FROM estimate") is None
+    assert "nothing" in caplog.text
 
 
 def test_write_sessions_and_small_stores_read_through_the_driver(sqlite_seeded, monkeypatch):
     calls = []
-    monkeypatch.setattr(sqlite_reader, "read", lambda *args: calls.append(args))
+    monkeypatch.setattr(sqlite_reader, "read", lambda *args, **options: calls.append(args))
     with write_session(sqlite_seeded) as (session, _):
         assert queries.sqlite_file(session) is None  # it could not see the session's own rows
         queries.estimates_frame(session)

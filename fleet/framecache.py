@@ -63,11 +63,26 @@ def flush() -> None:
     _writer.submit(lambda: None).result()
 
 
+class Later:
+    """A frame built when first asked for -- by a reader, or by the writer thread when its turn
+    to be written comes -- once, whoever asks first (``cached_frames``' deferred parts)."""
+
+    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
+        self._build, self._frame, self._lock = build, None, threading.Lock()
+
+    def __call__(self) -> pd.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                self._frame = self._build().reset_index(drop=True)
+                self._build = None  # let go of what it was built from
+            return self._frame
+
+
 def _read(path: Path) -> pd.DataFrame | None:
     with _lock:
         pending = _pending.get(path)
     if pending is not None:
-        return pending
+        return pending() if isinstance(pending, Later) else pending
     try:
         frame = pd.read_parquet(path)
     except FileNotFoundError:
@@ -83,16 +98,16 @@ def _read(path: Path) -> pd.DataFrame | None:
     return frame
 
 
-def _write(path: Path, frame: pd.DataFrame) -> None:
-    """Hand ``frame`` to the writer thread; reads in this process see it meanwhile."""
+def _write(path: Path, frame: pd.DataFrame | Later) -> None:
+    """Hand ``frame`` (or a ``Later`` one) to the writer thread; reads in this process see it meanwhile."""
     with _lock:
         _pending[path] = frame
     _writer.submit(_write_logged, path, frame)
 
 
-def _write_logged(path: Path, frame: pd.DataFrame) -> None:
+def _write_logged(path: Path, frame: pd.DataFrame | Later) -> None:
     try:
-        _write_now(path, frame)
+        _write_now(path, frame() if isinstance(frame, Later) else frame)
     except Exception:  # the page already has its frame: a full disk costs the next reader a recompute
         log.warning("could not keep frame %s on disk", path, exc_info=True)
     finally:
@@ -139,19 +154,27 @@ def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd
 
 
 def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ...],
-                  load: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+                  load: Callable[[], dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]]
+                  ) -> dict[str, pd.DataFrame | Later]:
     """Several frames computed together (e.g. a fleet state's parts), each in its own file.
 
     All come from disk or none do: if any part is missing or unreadable, ``load()`` runs and
     every part is written again. Frames come back with a fresh 0..n-1 index either way.
+
+    ``load()`` may give a part as a function that builds it: that part comes back as a
+    ``Later`` (call it for the frame), built when first asked for or by the writer thread,
+    so a page that does not need it never waits for it.
     """
+    def fresh(part) -> pd.DataFrame | Later:
+        return Later(part) if callable(part) else part.reset_index(drop=True)
+
     if not directory or str(directory) == "off":
-        return {name: frame.reset_index(drop=True) for name, frame in load().items()}
+        return {name: fresh(part) for name, part in load().items()}
     paths = {name: path_for(directory, (*key, name)) for name in names}
     found = {name: _read(path) for name, path in paths.items()}
     if all(frame is not None for frame in found.values()):
         return found
-    frames = {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    frames = {name: fresh(part) for name, part in load().items()}
     for name, path in paths.items():
         _write(path, frames[name])
     return frames

@@ -33,14 +33,16 @@ from urllib.parse import quote
 log = logging.getLogger(__name__)
 # the child finds this package wherever the parent was started from, and says what failed in one line
 _CHILD = f"""
-import sys
+import os, sys
 sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
 from fleet.sqlite_reader import _child
 try:
-    sys.exit(_child())
+    _child()
 except Exception as exc:
     sys.stderr.write(type(exc).__name__ + ": " + " ".join(str(exc).split()))
     sys.exit(1)
+sys.stdout.buffer.flush()
+os._exit(0)  # the rows are sent: skip tearing the interpreter down (a fifth of a second at 1M)
 """
 VERSION_SQL = "SELECT version FROM store_state WHERE id = 1"
 TIMEOUT_S = 600
@@ -99,7 +101,7 @@ def _finish(path: str | Path, child: subprocess.Popen, errors):
     return json.loads(table.schema.metadata[b"fleet_version"]), table.replace_schema_metadata(None)
 
 
-def _child() -> int:
+def _child() -> None:
     """Read the request on stdin, write the rows on stdout with the data version in the schema's metadata."""
     import adbc_driver_sqlite.dbapi as adbc
     import pyarrow as pa
@@ -119,5 +121,4 @@ def _child() -> int:
     table = table.replace_schema_metadata({"fleet_version": json.dumps(version)})
     with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as stream:
         stream.write_table(table)
-    return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pandas as pd
 import pytest
@@ -118,6 +119,46 @@ def test_a_missing_part_recomputes_every_part(tmp_path):
     again = framecache.cached_frames(tmp_path, key, ("a", "b"), load)
     assert again["a"]["v"].tolist() == [1] and again["b"]["v"].tolist() == [1, 1]  # never half old, half new
     assert framecache.cached_frames(tmp_path, key, ("a", "b"), load)["b"]["v"].tolist() == [1, 1]
+
+
+@pytest.mark.parametrize("folder", ["disk", "off"])
+def test_a_deferred_part_is_built_once_when_read_or_when_written(tmp_path, folder):
+    """A part given as a function is not built for a page that does not read it; it is built once,
+    by whichever comes first -- a reader or the writer thread -- and lands on disk like the others."""
+    directory = tmp_path if folder == "disk" else "off"
+    key = ("fleet", "sqlite:///x.db", 3, None)
+    built = []
+
+    def wide():
+        built.append(1)
+        return pd.DataFrame({"w": ["x", "y", "z"]}, index=[7, 8, 9])
+
+    parts = framecache.cached_frames(directory, key, ("a", "wide"), lambda: {"a": pd.DataFrame({"v": [1]}), "wide": wide})
+    assert isinstance(parts["wide"], framecache.Later) and parts["a"]["v"].tolist() == [1]
+    if folder == "off":
+        assert built == []  # no writer: built only when read
+    framecache.flush()
+    assert built == ([1] if folder == "disk" else [])
+    frame = parts["wide"]()
+    assert frame["w"].tolist() == ["x", "y", "z"] and frame.index.tolist() == [0, 1, 2]
+    assert parts["wide"]() is frame and built == [1]
+    if folder == "disk":
+        again = framecache.cached_frames(tmp_path, key, ("a", "wide"), lambda: pytest.fail("all parts are on disk"))
+        pd.testing.assert_frame_equal(again["wide"], frame)
+
+
+def test_a_deferred_part_being_written_is_read_from_memory(tmp_path):
+    key = ("fleet", "sqlite:///x.db", 4, None)
+    gate, built = threading.Event(), []
+    framecache._writer.submit(gate.wait)  # hold the writer: the part is still pending below
+    parts = framecache.cached_frames(tmp_path, key, ("wide",),
+                                     lambda: {"wide": lambda: built.append(1) or pd.DataFrame({"w": [1, 2]})})
+    again = framecache.cached_frames(tmp_path, key, ("wide",), lambda: pytest.fail("pending parts are served"))
+    assert again["wide"]["w"].tolist() == [1, 2] and built == [1]  # built by this reader, once
+    gate.set()
+    framecache.flush()
+    assert built == [1] and parts["wide"]()["w"].tolist() == [1, 2]
+    assert pd.read_parquet(framecache.path_for(tmp_path, (*key, "wide")))["w"].tolist() == [1, 2]
 
 
 def test_no_folder_means_the_parts_are_computed_with_a_fresh_index(tmp_path):

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 log = logging.getLogger(__name__)
-FORMAT = 3  # bump when a cached frame's columns or dtypes change
+FORMAT = 4  # bump when a cached frame's columns or dtypes change
 KEEP = 64  # an estimates frame is one file, a fleet state four, a page's tables one each and a manifest
 
 

@@ -143,3 +143,21 @@ def test_the_leaderboard_columns_follow_each_holder_after_sorting():
     assert rows.loc["Lab", "chip_mix"].startswith("NVIDIA H100 SXM5 80GB")
     assert rows.loc["Cloud", "n_estimates"] == 2 and rows.loc["Cloud", "certainty"] == "speculative"
     assert rows.loc["Cloud", "h100e"] == 5000  # the organisation-wide figure exceeds its cluster
+
+
+def test_the_latest_source_is_the_last_of_the_latest_dated_counted_estimates():
+    """The leaderboard's "Latest source": the URL of the newest estimate a total rests on; of
+    several on that date, the last in the contributions' order; an estimate that does not count
+    (a fleet figure beaten by its clusters) or has no URL is passed over."""
+    estimates = frame(est(1, "2024-01-01", 100, source="https://example.org/old-h100"),
+                      est(2, "2024-06-01", 50, chip=A100, source="https://example.org/a100-first"),
+                      est(3, "2024-06-01", 60, chip=A100, source="https://example.org/a100-second"),
+                      est(4, "2024-09-01", 10, org=2, source="https://example.org/beaten"),
+                      est(5, "2024-03-01", 40, org=2, scope="cluster", cluster="C", source="https://example.org/c"),
+                      est(6, "2024-01-01", 5, org=3, source="https://example.org/kept"),
+                      est(7, "2024-05-01", 5, org=3, chip=A100))
+    estimates.loc[estimates["id"] == 7, "source_url"] = None
+    state = fleet_state(estimates, CHIPS, ORGS, as_of=date(2025, 1, 1))
+    latest = state.totals.set_index("name")["latest_source"]
+    assert latest.to_dict() == {"Lab": "https://example.org/a100-second", "Cloud": "https://example.org/c",
+                                "Startup": "https://example.org/kept"}

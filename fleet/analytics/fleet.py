@@ -120,20 +120,24 @@ def org_totals(by_chip: pd.DataFrame, contributions: pd.DataFrame) -> pd.DataFra
     """One row per holder: H100e total and range, chip mix, last date, sources, certainty."""
     used = counted(contributions, by_chip).to_numpy(dtype=bool)
     holders, known = holder_totals(by_chip)
+    days = contributions["valid_on"].to_numpy()
     return with_details(holders, known, Used(holder=contributions["holder_id"].to_numpy()[used],
                                              rank=ranks(contributions["certainty"])[used],
-                                             urls=contributions["source_url"], rows=np.flatnonzero(used)))
+                                             urls=contributions["source_url"], rows=np.flatnonzero(used),
+                                             days=days.view("int64")[used]))
 
 
 @dataclass
 class Used:
-    """The contributions a total rests on: holder, certainty rank (NaN if unknown), and each one's
-    source URL (``urls.iloc[rows]``: the URLs can stay in the caller's frame, uncopied)."""
+    """The contributions a total rests on, in the contributions' order: holder, certainty rank (NaN
+    if unknown), valid_on (int64), and each one's source URL (``urls.iloc[rows]``: the URLs can stay
+    in the caller's frame, uncopied)."""
 
     holder: np.ndarray
     rank: np.ndarray
     urls: pd.Series
     rows: np.ndarray
+    days: np.ndarray
 
 
 @dataclass
@@ -149,7 +153,7 @@ class Known:
     h100e: np.ndarray
 
 
-DETAIL_COLUMNS = ("chip_mix", "n_sources", "n_estimates", "certainty")  # what ``with_details`` adds
+DETAIL_COLUMNS = ("chip_mix", "n_sources", "n_estimates", "certainty", "latest_source")  # what ``with_details`` adds
 
 
 def holder_totals(by_chip: pd.DataFrame) -> tuple[pd.DataFrame, Known]:
@@ -181,8 +185,8 @@ def holder_totals(by_chip: pd.DataFrame) -> tuple[pd.DataFrame, Known]:
 
 def with_details(totals: pd.DataFrame, known: Known, used: Used) -> pd.DataFrame:
     """``holder_totals``' frame (or one with columns joined to it, rows in its order) with the
-    leaderboard's columns (``DETAIL_COLUMNS``): chip mix, distinct sources, estimates and the
-    lowest certainty the total rests on."""
+    leaderboard's columns (``DETAIL_COLUMNS``): chip mix, distinct sources, estimates, the
+    lowest certainty the total rests on and the source of its latest estimate."""
     n = len(known.holders)
     mix = chip_mix(known.at, n, known.h100e, known.by_chip["chip_key"].to_numpy()[known.rows],
                    known.by_chip["chip"], known.rows)
@@ -218,7 +222,20 @@ def _sources(used: Used, holders: np.ndarray) -> dict[str, np.ndarray]:
     label = np.where(np.isnan(lowest), -1, np.searchsorted(_RANK_VALUES, lowest))
     return {"n_sources": groups.count_distinct(at, n, used.urls, used.rows[mine]).astype("int64"),
             "n_estimates": np.bincount(at, minlength=n).astype("int64"),
-            "certainty": _RANK_NAMES.take(label, allow_fill=True)}
+            "certainty": _RANK_NAMES.take(label, allow_fill=True),
+            "latest_source": _latest_source(at, n, used.days[mine], used.urls, used.rows[mine])}
+
+
+def _latest_source(at: np.ndarray, n: int, days: np.ndarray, urls: pd.Series, rows: np.ndarray):
+    """Per holder: the source URL of its latest estimate (on a tie, the last in order), NaN if none --
+    what sorting by date (stable) and taking each holder's last non-missing URL gives."""
+    out = np.full(n, np.nan, dtype=object)
+    named = np.flatnonzero(urls.iloc[rows].notna().to_numpy())
+    if len(named):
+        order = named[np.lexsort((named, days[named], at[named]))]  # by holder, then date, then position
+        last = order[np.r_[at[order][1:] != at[order][:-1], True]]
+        out[at[last]] = urls.iloc[rows[last]].to_numpy(dtype=object)
+    return pd.array(out, dtype="str")
 
 
 @dataclass
@@ -257,7 +274,7 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     by_chip = by_chip if shown.all() else by_chip.loc[shown]
     holders, known = holder_totals(by_chip)
     holders = holders.join(orgs, on="holder_id")
-    urls = estimates["source_url"]
+    urls, days = estimates["source_url"], estimates["valid_on"].to_numpy()
 
     @functools.cache
     def marks() -> tuple[np.ndarray, np.ndarray]:
@@ -271,7 +288,7 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         listed, counts = marks()
         c, used = combined.contributing, listed & counts
         return with_details(holders, known, Used(holder=c.holder[used], rank=c.rank[used].astype("float64"),
-                                                 urls=urls, rows=c.row[used]))
+                                                 urls=urls, rows=c.row[used], days=days.view("int64")[c.row[used]]))
 
     unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
     return FleetState(by_chip=by_chip, holders=holders, totals=totals,

@@ -64,8 +64,6 @@ def ranked(state: FleetState) -> pd.DataFrame:
 def leaderboard(store: Store, filters: Filters) -> pd.DataFrame:
     state = store.fleet(filters)
     totals = ranked(state)
-    used = state.contributions.loc[state.contributions["counted"], ["holder_id", "valid_on", "source_url"]]
-    latest_source = used.sort_values("valid_on", kind="stable").groupby("holder_id")["source_url"].last()
     basis = filters.basis.value
     return pd.DataFrame({
         "Rank": totals["h100e"].round(0).rank(method="min", ascending=False).astype("int64").to_numpy(),
@@ -80,7 +78,7 @@ def leaderboard(store: Store, filters: Filters) -> pd.DataFrame:
         "Last estimate": pd.to_datetime(totals["last_valid_on"]).dt.date.to_numpy(),
         "Certainty (lowest counted)": totals["certainty"].to_numpy(),
         "Sources": totals["n_sources"].to_numpy(),
-        "Latest source": totals["holder_id"].map(latest_source).to_numpy(),
+        "Latest source": totals["latest_source"].to_numpy(),
     })
 
 

@@ -23,7 +23,8 @@ def test_quick_browser_benchmark_times_the_first_chart_cold_and_warm_beside_seed
     for r in (warm, cold):
         assert set(r) == {"name", "value", "baseline", "ratio", "target", "met"}
         assert r["name"].startswith("browser: ") and "10k" in r["name"] and r["target"] == "report"
-        assert r["baseline"] > 0 and r["ratio"] == round(r["value"] / r["baseline"], 2)
+        # the ratio is of the unrounded figures: recomputed from the rounded ones it may differ by 0.01
+        assert r["baseline"] > 0 and r["ratio"] == pytest.approx(r["value"] / r["baseline"], abs=0.006)
     assert "warm navigation" in warm["name"] and f"median of {MIN_WARM}" in warm["name"]
     assert 0 < warm["value"] < WARM_TIMEOUT_MS / 1000
     assert "cold first navigation" in cold["name"] and 0 < cold["value"] < COLD_TIMEOUT_MS / 1000

@@ -7,8 +7,8 @@ from the store, then the GPU-rich/poor split -- what the GPU-rich vs GPU-poor pa
 reads. The baseline: DuckDB on the same pandas frame -- ``arg_max(count, valid_on)`` per
 organisation x chip, priced in H100e, summed per organisation, split at
 ``GPU_RICH_H100E``. Target: <= 2x. A second row (reported, no target) also builds the
-Overview leaderboard's columns (chip mix, distinct sources, lowest certainty, latest source), which
-``fleet_state`` builds only when a page reads them.
+Overview leaderboard's columns (chip mix, distinct sources, lowest certainty, latest
+source), which ``fleet_state`` builds only when a page reads them.
 """
 
 from __future__ import annotations
@@ -89,5 +89,5 @@ def bench(ctx) -> list[dict]:
         "no conflict ranges, no decommissioning, no organisation-wide figures), which makes it a strict baseline.\n"))
     return [row(f"state: fleet state as of D over {ctx.spec.label} estimates, fleet_state vs DuckDB arg_max (s)",
                 fleet, duck, f"<= {TARGET:g}x", fleet / duck <= TARGET),
-            row(f"state: the same with the leaderboard's columns (chip mix, sources, certainty, latest source), vs DuckDB (s)",
-                board, duck, "report", True)]
+            row("state: the same with the leaderboard's columns (chip mix, sources, certainty, latest source), "
+                "vs DuckDB (s)", board, duck, "report", True)]

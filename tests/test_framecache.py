@@ -133,7 +133,8 @@ def test_a_deferred_part_is_built_once_when_read_or_when_written(tmp_path, folde
         built.append(1)
         return pd.DataFrame({"w": ["x", "y", "z"]}, index=[7, 8, 9])
 
-    parts = framecache.cached_frames(directory, key, ("a", "wide"), lambda: {"a": pd.DataFrame({"v": [1]}), "wide": wide})
+    parts = framecache.cached_frames(directory, key, ("a", "wide"),
+                                     lambda: {"a": pd.DataFrame({"v": [1]}), "wide": wide})
     assert isinstance(parts["wide"], framecache.Later) and parts["a"]["v"].tolist() == [1]
     if folder == "off":
         assert built == []  # no writer: built only when read

@@ -147,7 +147,8 @@ def test_write_sessions_and_small_stores_read_through_the_driver(sqlite_seeded, 
 def test_the_child_loads_no_other_sqlite_library(sqlite_seeded):
     """Two SQLite libraries in one process break its POSIX locks: the child must load ADBC's only."""
     script = ("import io, json, sys\n"
-              "sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({'path': sys.argv[1], 'sql': 'SELECT 1'}).encode()))\n"
+              "request = json.dumps({'path': sys.argv[1], 'sql': 'SELECT 1'}).encode()\n"
+              "sys.stdin = io.TextIOWrapper(io.BytesIO(request))\n"
               "sys.stdout = io.TextIOWrapper(io.BytesIO())\n"
               "from fleet import sqlite_reader\n"
               "sqlite_reader._child()\n"

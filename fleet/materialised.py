@@ -64,9 +64,9 @@ def fleet_state(directory: str | None, data_version: tuple, filters: Filters,
     """The combined fleet state for ``filters`` (``compute()`` when not kept on disk yet)."""
     def load() -> dict[str, pd.DataFrame]:
         state = compute()
-        # the estimates behind the figures (hundreds of thousands of rows with every column at
+        # the figures per chip and the estimates behind them (hundreds of thousands of rows at
         # scale) are built when a page reads them, or behind the page when their file is written
-        return {"by_chip": state.by_chip, "totals": state.totals, "contributions": lambda: state.contributions,
+        return {"by_chip": lambda: state.by_chip, "totals": state.totals, "contributions": lambda: state.contributions,
                 "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
 
     parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load)

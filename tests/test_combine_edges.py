@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fleet.analytics.combine import CombineOptions, combine
+from fleet.analytics.combine import WHOLE, CombineOptions, combine
 from fleet.analytics.fleet import DETAIL_COLUMNS, fleet_state, h100e_by_chip
 from tests.test_combine import A100, CHIPS, H100, est, figure, frame
 
@@ -161,3 +161,20 @@ def test_the_latest_source_is_the_last_of_the_latest_dated_counted_estimates():
     latest = state.totals.set_index("name")["latest_source"]
     assert latest.to_dict() == {"Lab": "https://example.org/a100-second", "Cloud": "https://example.org/c",
                                 "Startup": "https://example.org/kept"}
+
+
+@pytest.mark.parametrize("options", [{}, {"kinds": ("lab", "cloud")}, {"countries": ("FR",)},
+                                     {"attribute_to": "user", "basis": "bf16"}], ids=repr)
+def test_the_state_s_figures_are_the_priced_figures_of_the_holders_shown(options):
+    """``fleet_state`` prices arrays and builds its by_chip frame only when read: the same frame
+    ``h100e_by_chip`` gives, restricted to the organisations the filters keep."""
+    estimates, as_of = frame(*MIXED), date(2025, 1, 1)
+    state = fleet_state(estimates, CHIPS, ORGS, as_of=as_of, **options)
+    combine_options = CombineOptions(as_of=as_of, attribute_to=options.get("attribute_to", "owner"))
+    want = h100e_by_chip(combine(estimates, combine_options), CHIPS, options.get("basis", "8bit"))
+    orgs = ORGS.set_index("id")
+    shown = orgs.index[orgs["kind"].isin(options.get("kinds", orgs["kind"])) &
+                       orgs["country"].isin(options.get("countries", orgs["country"]))]
+    want = want.loc[want["holder_id"].isin(shown)].reset_index(drop=True)
+    assert len(want) and (WHOLE in set(want["chip_key"]) or options)  # the organisation-wide row is covered
+    pd.testing.assert_frame_equal(state.by_chip, want)

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fleet.analytics import groups
+from fleet.analytics import groups, memo
 from fleet.vocab import CERTAINTY_RANK, Certainty, Status
 
 # The rule in a paragraph (markdown), as the app shows it on every page and each organisation's page.
@@ -88,9 +88,14 @@ class OnFirstRead:
 
 @dataclass
 class Combined:
-    by_chip: pd.DataFrame  # one row per (holder_id, chip_key)
+    figures: dict[str, np.ndarray]  # per (holder_id, chip_key): the ``BY_CHIP`` columns as arrays, basis as codes
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
     contributing: Contributing = OnFirstRead()  # the estimates each figure rests on, as arrays (or a function)
+
+    @cached_property
+    def by_chip(self) -> pd.DataFrame:
+        """``figures`` as a frame, one row per (holder_id, chip_key) (built when first read)."""
+        return pd.DataFrame(by_chip_columns(self.figures), copy=False)
 
     @cached_property
     def contributions(self) -> pd.DataFrame:
@@ -172,8 +177,12 @@ def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
     return np.append(pd.Index(vocabulary, dtype=object).get_indexer(pd.Index(uniques, dtype=object)), -1)[codes]
 
 
-def _floats(series: pd.Series) -> np.ndarray:
-    return series.to_numpy(dtype="float64", na_value=np.nan)
+def _floats(series: pd.Series, at: np.ndarray) -> np.ndarray:
+    """``series`` at positions ``at`` as float64, NaN where missing (only those rows converted)."""
+    values = series.to_numpy()
+    if values.dtype == np.float64:
+        return values[at]  # a new array: the caller may write to it
+    return series.iloc[at].to_numpy(dtype="float64", na_value=np.nan)
 
 
 _CERTAINTIES = [c.value for c in Certainty]
@@ -188,9 +197,10 @@ def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarr
     if days.dtype.kind != "M":
         raise TypeError(f'column "valid_on" must hold dates (datetime64), not {days.dtype}')
     keep = days <= np.datetime64(pd.Timestamp(options.as_of)).astype(days.dtype)
-    rank = _RANK_OF_CODE[_codes(estimates["certainty"], _CERTAINTIES)]
+    rank = memo.derived(estimates["certainty"], "combine.rank", lambda s: _RANK_OF_CODE[_codes(s, _CERTAINTIES)])
     keep &= rank >= CERTAINTY_RANK[Certainty(options.min_certainty)]
-    status = _codes(estimates["status"], _STATUSES)  # one pass serves both flags
+    # one pass serves both flags
+    status = memo.derived(estimates["status"], "combine.status", lambda s: _codes(s, _STATUSES).astype("int8"))
     if not options.include_planned:
         keep &= status != 0
     return keep, status == 1, rank
@@ -202,33 +212,34 @@ def _rows(estimates: pd.DataFrame, options: CombineOptions) -> _Rows:
     owner = estimates["organisation_id"].to_numpy(dtype="int64")[at]
     holder = owner
     if options.attribute_to == "user":
-        user = _floats(estimates["user_organisation_id"])[at]
+        user = _floats(estimates["user_organisation_id"], at)
         holder = np.where(np.isnan(user), owner, np.nan_to_num(user)).astype("int64")
-    chip = _floats(estimates["chip_id"])[at]
+    chip = _floats(estimates["chip_id"], at)
     no_chip = np.isnan(chip)
-    qty, low, high = (_floats(estimates[c])[at] for c in ("count", "count_low", "count_high"))
+    qty, low, high = (_floats(estimates[c], at) for c in ("count", "count_low", "count_high"))
     if no_chip.any():  # only figures given in H100e (no chip) read the H100e columns
         where = at[no_chip]
         for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
-            out[no_chip] = _floats(estimates[column])[where]
-    fleet = (estimates["scope"] == "fleet").to_numpy(dtype=bool, na_value=False)[at]
-    cluster, keys = _cluster_codes(estimates["cluster"], at)
+            out[no_chip] = _floats(estimates[column], where)
+    fleet = memo.derived(estimates["scope"], "combine.fleet",
+                         lambda s: (s == "fleet").to_numpy(dtype=bool, na_value=False))[at]
+    codes, keys = memo.derived(estimates["cluster"], "combine.cluster", _cluster_codes)
     days = estimates["valid_on"].to_numpy()
     return _Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
                  qty=qty, low=np.where(np.isnan(low), qty, low), high=np.where(np.isnan(high), qty, high),
-                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], rank=rank[at], cluster=cluster,
+                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], rank=rank[at], cluster=codes[at],
                  cluster_keys=keys, day_dtype=days.dtype)
 
 
-def _cluster_codes(cluster: pd.Series, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _cluster_codes(cluster: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each row's cluster key as a code; names equal once casefolded and stripped share one.
 
     Only named rows are factorized (most rows are whole-fleet figures without a name,
     whose key is ""), and each distinct name is casefolded once.
     """
-    out = np.zeros(len(at), dtype="int64")
-    named = cluster.notna().to_numpy()[at]
-    codes, uniques = pd.factorize(cluster.iloc[at[named]])
+    out = np.zeros(len(cluster), dtype="int64")
+    named = cluster.notna().to_numpy()
+    codes, uniques = pd.factorize(cluster.iloc[np.flatnonzero(named)])
     names = pd.Index(uniques, dtype=object).astype(str).str.casefold().str.strip().to_numpy(dtype=object)
     key_codes, keys = pd.factorize(np.append("", names))  # "" first: code 0, the key of rows without a name
     out[named] = key_codes[1:][codes]
@@ -289,7 +300,7 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
                                   groups.positions(parts["key"], part[0][whole_rows])])
         return _contributions(frame, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
 
-    return Combined(by_chip=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
+    return Combined(figures=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
                     contributing=contributing)
 
 
@@ -341,12 +352,20 @@ def _choose(fleet: dict[str, np.ndarray], clusters: dict[str, np.ndarray]) -> di
     return out
 
 
-_BASES = np.array(["fleet", "clusters"], dtype=object)
+# "mixed": owners' parts of both kinds; "whole": an organisation-wide remainder (fleet.analytics.fleet)
+_BASES = np.array(["fleet", "clusters", "mixed", "whole"], dtype=object)
+WHOLE_BASIS = 3
 _NUMERIC = ["fleet_qty", "fleet_low", "fleet_high", "clusters_qty", "clusters_low", "clusters_high",
             "qty", "low", "high", "n_clusters"]
+BY_CHIP = ["holder_id", "chip_key", *_NUMERIC, "valid_on", "basis"]  # the columns of ``Combined.by_chip``
 
 
-def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.DataFrame:
+def by_chip_columns(figures: dict[str, np.ndarray]) -> dict[str, object]:
+    """``figures`` with the basis codes as text, for a frame."""
+    return figures | {"basis": pd.array(_BASES, dtype="str").take(figures["basis"])}
+
+
+def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> dict[str, np.ndarray]:
     """Add up the owners' parts of each (holder, chip); one part is the usual case."""
     key = pair[parts["rep"]]  # parts are in (holder, chip, owner) order: a shared pair's parts are adjacent
     shared = np.zeros(len(key), dtype=bool)
@@ -357,9 +376,9 @@ def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.D
     columns = {"holder_id": r.holder[parts["rep"]], "chip_key": r.chip[parts["rep"]],
                **{c: parts[c] for c in _NUMERIC}}
     columns["valid_on"] = parts["day"].view(r.day_dtype)
-    columns["basis"] = pd.array(_BASES, dtype="str").take(parts["basis"])
+    columns["basis"] = parts["basis"]
     if not shared.any():
-        return pd.DataFrame(columns)
+        return columns
     columns["n_clusters"] = columns["n_clusters"].astype("float64")  # sums of missing parts are NaN
     frame = pd.DataFrame(columns)
     # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
@@ -371,10 +390,10 @@ def _sum_parts(r: _Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> pd.D
     grouped = mine.groupby(KEYS, sort=False)
     many = grouped[_NUMERIC].sum(min_count=1)
     many["valid_on"] = grouped["valid_on"].max()
-    many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, "mixed")
+    many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, 2)  # 2: "mixed"
     out = pd.concat([frame.loc[~shared], many.reset_index()], ignore_index=True)
     out["n_clusters"] = out["n_clusters"].fillna(0).astype("int64")
-    return out
+    return {name: out[name].to_numpy() for name in BY_CHIP}
 
 
 _COMPONENTS = np.array(["fleet", "cluster", "whole"], dtype=object)

@@ -9,14 +9,15 @@ Pure pandas.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from fleet.analytics import groups
-from fleet.analytics.combine import (H100E_ONLY, WHOLE, WHOLE_FIGURE, Combined, CombineOptions, OnFirstRead,
-                                     combine)
+from fleet.analytics.combine import (BY_CHIP, H100E_ONLY, WHOLE, WHOLE_BASIS, WHOLE_FIGURE, Combined, CombineOptions,
+                                     OnFirstRead, by_chip_columns, combine)
 from fleet.chips import Basis, factor_series
 from fleet.vocab import CERTAINTY_RANK
 
@@ -31,41 +32,92 @@ def h100e_by_chip(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -
     Where an organisation-wide H100e figure exceeds the sum of the chip figures, the
     difference becomes a ``WHOLE`` row, so that summing rows gives the larger of the two.
     """
-    by_chip = combined.by_chip
+    return priced(combined, chips, basis).frame()
+
+
+class Priced:
+    """``h100e_by_chip``'s columns as arrays (``priced[name]``), a row per figure, with chip names
+    and families as positions into small tables.
+
+    The totals read a few columns, and a frame of them all costs more than the pricing
+    (``frame()`` builds it). The organisation-wide remainder rows come last; a column is
+    joined with them when first read.
+    """
+
+    def __init__(self, parts: list[dict[str, np.ndarray]], name_at: np.ndarray, names: np.ndarray,
+                 families: np.ndarray) -> None:
+        self.parts, self.name_at, self.names, self.families = parts, name_at, names, families
+        self.columns = dict.fromkeys(k for part in parts for k in part)  # every column's name, in order
+        self._joined: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.name_at)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._joined:
+            if name not in self.columns:
+                raise KeyError(name)
+            if len(self.parts) == 1:
+                self._joined[name] = self.parts[0][name]
+            else:
+                self._joined[name] = np.concatenate([part[name] if name in part else np.full(len(next(iter(
+                    part.values()))), np.nan) for part in self.parts])
+        return self._joined[name]
+
+    def take(self, rows: np.ndarray) -> Priced:
+        return Priced([{k: self[k][rows] for k in self.columns}], self.name_at[rows], self.names, self.families)
+
+    def names_of(self, rows: np.ndarray) -> np.ndarray:
+        """The chip names of ``rows`` (object; NaN for a chip not in the catalog)."""
+        return self.names[self.name_at[rows]]
+
+    def frame(self) -> pd.DataFrame:
+        text = {"chip": pd.array(self.names, dtype="str").take(self.name_at),
+                "family": pd.array(self.families, dtype="str").take(self.name_at)}
+        out = by_chip_columns({k: self[k] for k in BY_CHIP}) | {"factor": self["factor"]} | text
+        return pd.DataFrame(out | {k: self[k] for k in self.columns if k not in out}, copy=False)
+
+
+def priced(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -> Priced:
+    """``h100e_by_chip`` as arrays."""
+    figures = combined.figures
     catalog = chips.set_index("id")
-    key = by_chip["chip_key"].to_numpy(dtype="int64")
-    only = key == H100E_ONLY
-    # one hash lookup per row, then positional takes from the catalog's columns with two
-    # entries appended: -2 for H100e-only figures, -1 for chips not in the catalog
-    at = np.where(only, -2, catalog.index.get_indexer(key))
+    key = figures["chip_key"]
+    # one hash lookup per row, then positional takes from the catalog's columns with three
+    # entries appended: H100e-only figures (-3), the organisation-wide remainder (-2) and
+    # chips not in the catalog (-1, as get_indexer gives them)
+    at = np.where(key == H100E_ONLY, -3, catalog.index.get_indexer(key))
     families = catalog["family"].fillna("Other") if "family" in catalog else pd.Series("Other", index=catalog.index)
-    factor = np.append(factor_series(catalog, basis).to_numpy(dtype="float64"), [1.0, np.nan])[at]
-    names = np.append(catalog["name"].to_numpy(dtype=object), np.array([H100E_ONLY_NAME, np.nan], dtype=object))
-    family = np.append(families.to_numpy(dtype=object), ["Unspecified", "Other"])
-    priced = {"factor": factor, "chip": pd.array(names, dtype="str").take(at),
-              "family": pd.array(family, dtype="str").take(at), "spec_known": ~np.isnan(factor)}
+    factor = np.append(factor_series(catalog, basis).to_numpy(dtype="float64"), [1.0, 1.0, np.nan])[at]
+    names = np.append(catalog["name"].to_numpy(dtype=object),
+                      np.array([H100E_ONLY_NAME, WHOLE_NAME, np.nan], dtype=object))
+    family = np.append(families.to_numpy(dtype=object), ["Unspecified", "Unspecified", "Other"])
+    columns = {**figures, "factor": factor, "spec_known": ~np.isnan(factor)}
     for src, dst in (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high")):
-        priced[dst] = by_chip[src].to_numpy(dtype="float64") * factor
-    out = pd.concat([by_chip, pd.DataFrame(priced, index=by_chip.index)], axis=1)
+        columns[dst] = figures[src] * factor
+    name_at = np.where(at < 0, at + len(names), at)
     if combined.whole.empty:
-        return out.reset_index(drop=True)
-    return pd.concat([out, _whole_remainder(combined.whole, out)], ignore_index=True)
+        return Priced([columns], name_at, names, family)
+    rest = _whole_remainder(combined.whole, columns)
+    name_at = np.concatenate([name_at, np.full(len(combined.whole), len(names) - 2)])
+    return Priced([columns, rest], name_at, names, family)
 
 
-def _whole_remainder(whole: pd.DataFrame, priced: pd.DataFrame) -> pd.DataFrame:
+def _whole_remainder(whole: pd.DataFrame, priced: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of each holder's organisation-wide remainder row."""
     holders = whole["holder_id"].to_numpy()  # sorted, one row each (combine's ``_whole``)
-    at = groups.positions(holders, priced["holder_id"].to_numpy())
-    mine = np.flatnonzero(priced["spec_known"].to_numpy(dtype=bool) & (at >= 0))
-    rest = pd.DataFrame({"holder_id": whole["holder_id"], "chip_key": WHOLE, "basis": "whole",
-                         "valid_on": whole["valid_on"], "whole_qty": whole["qty"], "whole_low": whole["low"],
-                         "whole_high": whole["high"], "factor": 1.0, "chip": WHOLE_NAME, "family": "Unspecified",
-                         "spec_known": True, "n_clusters": 0})
+    n = len(holders)
+    at = groups.positions(holders, priced["holder_id"])
+    mine = np.flatnonzero(priced["spec_known"] & (at >= 0))
+    rest = {"holder_id": holders, "chip_key": np.full(n, WHOLE, dtype="int64"),
+            "n_clusters": np.zeros(n, dtype=priced["n_clusters"].dtype), "valid_on": whole["valid_on"].to_numpy(),
+            "basis": np.full(n, WHOLE_BASIS), "factor": np.ones(n), "spec_known": np.ones(n, dtype=bool),
+            **{"whole_" + c: whole[c].to_numpy(dtype="float64") for c in ("qty", "low", "high")}}
     pairs = (("qty", "h100e"), ("low", "h100e_low"), ("high", "h100e_high"))
     # each holder's known chip figures, summed in row order (0 if none)
-    known = groups.sums_of(at[mine], len(holders), *(priced[dst].to_numpy(dtype="float64")[mine] for _, dst in pairs))
+    known = groups.sums_of(at[mine], n, *(priced[dst][mine] for _, dst in pairs))
     for (src, dst), chips in zip(pairs, known):
-        rest[dst] = (whole[src] - chips).clip(lower=0.0)
-        rest[src] = rest[dst]
+        rest[dst] = rest[src] = np.clip(rest["whole_" + src] - chips, 0.0, None)
     return rest
 
 
@@ -75,17 +127,18 @@ def counted(contributions: pd.DataFrame, by_chip: pd.DataFrame) -> pd.Series:
     return (contributions["counted"] & ~is_whole) | (is_whole & contributions["holder_id"].isin(_adding(by_chip)))
 
 
-def _adding(by_chip: pd.DataFrame) -> pd.Series:
-    """The holders whose organisation-wide figure adds to their chip figures."""
-    return by_chip.loc[(by_chip["chip_key"] == WHOLE) & (by_chip["qty"] > 0), "holder_id"]
+def _adding(by_chip: pd.DataFrame | dict[str, np.ndarray]) -> np.ndarray:
+    """The holders whose organisation-wide figure adds to their chip figures (``by_chip``: a frame or its columns)."""
+    chip_key, qty = np.asarray(by_chip["chip_key"]), np.asarray(by_chip["qty"])
+    return np.asarray(by_chip["holder_id"])[(chip_key == WHOLE) & (qty > 0)]
 
 
-def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, chip: pd.Series,
-             rows: np.ndarray) -> np.ndarray:
+def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray,
+             names_of: Callable[[np.ndarray], np.ndarray], rows: np.ndarray) -> np.ndarray:
     """"H100 80%, A100 20%" per holder: chips by share of its H100e, largest first (< 0.5% left out).
 
-    Row i is holder ``at[i]`` (of ``n``, in order) and chip ``chip_key[i]``, named ``chip.iloc[rows[i]]``;
-    holders without a listed chip get NaN.
+    Row i is holder ``at[i]`` (of ``n``, in order) and chip ``chip_key[i]``, named
+    ``names_of(rows[[i]])[0]``; holders without a listed chip get NaN.
     """
     out = np.full(n, np.nan, dtype=object)
     order = np.argsort(groups.compose((at, n), groups.ascending(-h100e))[0], kind="stable")  # ties keep their order
@@ -99,7 +152,7 @@ def chip_mix(at: np.ndarray, n: int, h100e: np.ndarray, chip_key: np.ndarray, ch
     codes, size = groups.dense(chip_key[mine])
     named = np.flatnonzero(np.bincount(codes, minlength=size))
     names = np.empty(size, dtype=object)
-    names[named] = chip.iloc[rows[groups.some(codes, size, mine)[named]]].to_numpy(dtype=object)
+    names[named] = names_of(rows[groups.some(codes, size, mine)[named]])
     labels = _labels(names, codes, np.round(share[listed] * 100)).tolist()
     # one join per holder over contiguous runs (the rows are sorted by holder)
     starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
@@ -143,9 +196,11 @@ class Used:
 @dataclass
 class Known:
     """What ``holder_totals`` summed: each holder (sorted ids, ``order`` = their rows in its frame)
-    and the positive chip figures with a known spec (``rows`` of ``by_chip``, holder ``at``, ``h100e``)."""
+    and the positive chip figures with a known spec (``rows`` of ``by_chip``, holder ``at``, ``h100e``);
+    ``chip_key`` and ``names_of`` give the chips of ``by_chip``'s rows."""
 
-    by_chip: pd.DataFrame
+    chip_key: np.ndarray
+    names_of: Callable[[np.ndarray], np.ndarray]
     holders: np.ndarray
     order: np.ndarray
     rows: np.ndarray
@@ -156,31 +211,42 @@ class Known:
 DETAIL_COLUMNS = ("chip_mix", "n_sources", "n_estimates", "certainty", "latest_source")  # what ``with_details`` adds
 
 
-def holder_totals(by_chip: pd.DataFrame) -> tuple[pd.DataFrame, Known]:
+def holder_totals(by_chip: pd.DataFrame | Priced) -> tuple[pd.DataFrame, Known]:
     """One row per holder with a figure, largest first: H100e total and range, last date and how many
-    chip figures lack a spec -- the numbers, without the leaderboard's columns (``with_details``)."""
-    positive = (by_chip["qty"] > 0).to_numpy(dtype=bool)
-    spec = by_chip["spec_known"].to_numpy(dtype=bool)
-    holder = by_chip["holder_id"].to_numpy()
+    chip figures lack a spec -- the numbers, without the leaderboard's columns (``with_details``).
+
+    ``by_chip``: ``h100e_by_chip``'s frame, or its arrays (``priced``)."""
+    if isinstance(by_chip, Priced):
+        names_of = by_chip.names_of
+    else:
+        names_of = functools.partial(_names_of, by_chip["chip"])
+    positive = np.asarray(by_chip["qty"]) > 0
+    spec = np.asarray(by_chip["spec_known"], dtype=bool)
+    holder = np.asarray(by_chip["holder_id"])
     holders = groups.distinct(holder[positive])  # every holder with a figure, known spec or not, in order
     n = len(holders)
     columns = ["h100e", "h100e_low", "h100e_high"]
     known = np.flatnonzero(spec & positive)
     at = groups.positions(holders, holder[known])
-    values = {c: by_chip[c].to_numpy(dtype="float64")[known] for c in columns}
+    values = {c: np.asarray(by_chip[c], dtype="float64")[known] for c in columns}
     sums = pd.DataFrame(values).groupby(at).sum()  # each holder's terms in row order
     totals = {"holder_id": holders}
     for c in columns:
         totals[c] = np.zeros(n)
         totals[c][sums.index.to_numpy()] = sums[c].to_numpy()
-    days = by_chip["valid_on"].to_numpy()
+    days = np.asarray(by_chip["valid_on"])
     totals["last_valid_on"] = groups.largest(at, n, days[known].view("int64")).view(days.dtype)
     unknown = groups.positions(holders, holder[~spec & positive])
     totals["chips_unknown_spec"] = np.bincount(unknown, minlength=n).astype("int64")
     totals["_at"] = np.arange(n)
     totals = pd.DataFrame(totals).sort_values("h100e", ascending=False, ignore_index=True)
     order = totals.pop("_at").to_numpy()
-    return totals, Known(by_chip=by_chip, holders=holders, order=order, rows=known, at=at, h100e=values["h100e"])
+    return totals, Known(chip_key=np.asarray(by_chip["chip_key"]), names_of=names_of, holders=holders, order=order,
+                         rows=known, at=at, h100e=values["h100e"])
+
+
+def _names_of(chip: pd.Series, rows: np.ndarray) -> np.ndarray:
+    return chip.iloc[rows].to_numpy(dtype=object)
 
 
 def with_details(totals: pd.DataFrame, known: Known, used: Used) -> pd.DataFrame:
@@ -188,8 +254,7 @@ def with_details(totals: pd.DataFrame, known: Known, used: Used) -> pd.DataFrame
     leaderboard's columns (``DETAIL_COLUMNS``): chip mix, distinct sources, estimates, the
     lowest certainty the total rests on and the source of its latest estimate."""
     n = len(known.holders)
-    mix = chip_mix(known.at, n, known.h100e, known.by_chip["chip_key"].to_numpy()[known.rows],
-                   known.by_chip["chip"], known.rows)
+    mix = chip_mix(known.at, n, known.h100e, known.chip_key[known.rows], known.names_of, known.rows)
     details = {"chip_mix": mix, **_sources(used, known.holders)}
     out = totals.copy(deep=False)
     out.insert(out.columns.get_loc("last_valid_on") + 1, "chip_mix", mix[known.order])
@@ -242,7 +307,7 @@ def _latest_source(at: np.ndarray, n: int, days: np.ndarray, urls: pd.Series, ro
 class FleetState:
     """Everything a page needs about fleets at one (as-of, known-at, basis, filters)."""
 
-    by_chip: pd.DataFrame  # (holder, chip) figures with h100e columns
+    by_chip: pd.DataFrame = OnFirstRead()  # (holder, chip) figures with h100e columns (or a function)
     # one row per organisation with a figure, largest first: H100e total and range, last date,
     # chip figures without a spec, joined with its name/kind/country/parent (the rich/poor split,
     # maps and per-researcher figures need no more)
@@ -263,16 +328,16 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     options = CombineOptions(as_of=as_of, include_planned=include_planned, min_certainty=min_certainty,
                              attribute_to=attribute_to)
     combined = combine(estimates, options)
-    by_chip = h100e_by_chip(combined, chips, basis)
+    figures = priced(combined, chips, basis)
     orgs = organisations.set_index("id")[["name", "kind", "country", "parent_id"]]
     keep = orgs.index
     if kinds:
         keep = keep[orgs.loc[keep, "kind"].isin(kinds)]
     if countries:
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
-    shown = by_chip["holder_id"].isin(keep)
-    by_chip = by_chip if shown.all() else by_chip.loc[shown]
-    holders, known = holder_totals(by_chip)
+    shown = keep.get_indexer(figures["holder_id"]) >= 0
+    figures = figures if shown.all() else figures.take(np.flatnonzero(shown))
+    holders, known = holder_totals(figures)
     holders = holders.join(orgs, on="holder_id")
     urls, days = estimates["source_url"], estimates["valid_on"].to_numpy()
 
@@ -281,7 +346,7 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         """Which contributions belong to a holder shown, and which its total rests on."""
         c = combined.contributing
         is_whole = c.component == WHOLE_FIGURE
-        counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(by_chip).to_numpy()))
+        counts = (c.counted & ~is_whole) | (is_whole & np.isin(c.holder, _adding(figures)))
         return np.isin(c.holder, keep.to_numpy()), counts
 
     def totals() -> pd.DataFrame:
@@ -290,8 +355,8 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         return with_details(holders, known, Used(holder=c.holder[used], rank=c.rank[used].astype("float64"),
                                                  urls=urls, rows=c.row[used], days=days.view("int64")[c.row[used]]))
 
-    unknown = int((~by_chip["spec_known"] & (by_chip["qty"] > 0)).sum())
-    return FleetState(by_chip=by_chip, holders=holders, totals=totals,
+    unknown = int((~figures["spec_known"] & (figures["qty"] > 0)).sum())
+    return FleetState(by_chip=figures.frame, holders=holders, totals=totals,
                       contributions=lambda: _listed(combined, *marks()), excluded_unknown_spec=unknown)
 
 

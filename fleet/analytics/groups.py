@@ -152,7 +152,8 @@ def _medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """``out[g]`` = the median of group g's non-NaN values, computed as pandas does (mean of the two middle ones)."""
     if not len(ids):
         return
-    order = np.argsort(compose((ids, int(ids.max()) + 1), ascending(values))[0], kind="stable")  # NaN last
+    # NaN last; rows with equal keys hold equal values, so their order does not matter (no stable sort)
+    order = np.argsort(compose((ids, int(ids.max()) + 1), ascending(values))[0])
     ids, values = ids[order], values[order]
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     count = np.add.reduceat(~np.isnan(values), starts) if len(starts) else starts

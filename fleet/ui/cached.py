@@ -110,7 +110,8 @@ def _fleet_state(data_version: tuple, filters: Filters) -> FleetState:
 def fleet_state(data_version: tuple, filters: Filters) -> FleetState:
     """The combined fleet state for the shared controls; cached per data version and filters."""
     state = _fleet_state(data_version, filters)
-    return FleetState(by_chip=_shared(state.by_chip), holders=_shared(state.holders), totals=_shared(state.totals),
+    return FleetState(by_chip=lambda: _shared(state.by_chip), holders=_shared(state.holders),
+                      totals=_shared(state.totals),
                       contributions=lambda: _shared(state.contributions),  # built when read (FleetState)
                       excluded_unknown_spec=state.excluded_unknown_spec)
 

@@ -32,6 +32,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    from fleet import allocator
+
+    allocator.tune()  # as the app and the CLI do (fleet/allocator.py): this process stands for them
     load()
     if args.list:
         print("\n".join(BENCHMARKS))

@@ -90,10 +90,12 @@ def prepare_store(db_path: Path, spec: synthetic.Spec) -> str:
 
 
 def run_fleet(csv_path: Path, db_path: Path) -> dict:
+    from fleet import allocator
     from fleet.auth import Actor
     from fleet.db import make_engine
     from fleet.ingest.importer import commit_import, plan_import
 
+    allocator.tune()  # as ``python -m fleet import`` does
     url = f"sqlite:///{db_path}"
     engine = make_engine(url)
     started, cpu = time.perf_counter(), time.process_time()

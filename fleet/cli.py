@@ -143,6 +143,9 @@ _register_subcommands()
 
 
 def run() -> None:
+    from fleet import allocator
+
+    allocator.tune()
     app()
 
 

@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 	$(PY) -m fleet db upgrade
 	$(PY) -m fleet seed
 	$(PY) -m fleet warm
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-1} $(PY) -m streamlit run app.py --server.port $(PORT)
 
 ## make test: dev install, start what the tests need (Postgres, Chromium), run pytest
 test: $(VENV)/.installed-dev services browser

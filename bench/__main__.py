@@ -8,6 +8,7 @@ overwrites the committed full-size figures).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from fleet import allocator
 
+    # the app processes the benchmarks start get the environment ``make run`` gives the app
+    os.environ.setdefault("MALLOC_ARENA_MAX", str(allocator.ARENAS))
     allocator.tune()  # as the app and the CLI do (fleet/allocator.py): this process stands for them
     load()
     if args.list:

@@ -92,6 +92,9 @@ def child(warm_runs: int) -> None:
     import psutil
     from streamlit.testing.v1 import AppTest
 
+    from fleet import allocator
+
+    allocator.tune()  # as app.py does at start: this process stands for the app's
     paths = explore_pages()
     for path in paths[:1] if os.environ.get("FLEET_BENCH_FIRST_ONLY") else paths:
         os.environ["FLEET_BENCH_PAGE"] = path

@@ -1,18 +1,29 @@
-"""The C allocator's thresholds for a process that works on million-row frames.
+"""The C allocator's settings for a process that works on million-row frames.
 
 The combining rule allocates and frees a few dozen arrays of 1-8 MB per call. With
 glibc's defaults the heap is trimmed back to the system whenever 16 MB lie free at its
 top, and the next call faults every page in again: ~24,000 page faults, 40 % of a
 fleet state at 1M estimates (``bench/NOTES.md``). Keeping up to ``TRIM_BYTES`` free at
-the top of each heap (and serving blocks below ``MMAP_BYTES`` from the heap, the most
-glibc's own sliding threshold reaches) reuses those pages instead. 128 MB is the
-smallest that removes the faults at 1M (64 MB leaves half of them). The cost is memory
-kept: up to that much free per heap stays resident; the app's peak RSS computing every
-page at 1M moved within its run-to-run noise (1.70-1.85 GB tuned, 1.70-1.74 GB not).
+the top of the heap (and serving blocks below ``MMAP_BYTES`` from it, the most glibc's
+own sliding threshold reaches) reuses those pages instead; 128 MB is the smallest that
+removes the faults at 1M (64 MB leaves half of them).
 
-Applied by the app, the CLI and the benchmarks (which stand for the app) at start; a
-setting in the environment (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``) or
-``FLEET_MALLOC_TUNING=0`` wins. Only glibc has these knobs; elsewhere nothing changes.
+glibc also gives each thread that meets contention an arena of its own, and memory
+freed in one arena is not reused by another. The app's work moves between threads (a
+session's script thread, the frame cache's writer, Streamlit's own), so each kept its
+own high-water mark: ``ARENAS`` = 1 lets them share one heap. At 1M estimates that took
+the app's peak RSS computing every page from 1.70-1.85 GB to 1.53 GB and the cold first
+render of the overview from ~2.9 s to ~2.45 s (``python -m bench --only pages --only rss``).
+The arena limit only binds fully from a process's start: threads that ran before it
+(Streamlit's, BLAS's) keep arenas of their own, which later threads then share. So
+``make run`` starts the app with ``MALLOC_ARENA_MAX=1`` in the environment (and the
+benchmarks start the app processes they measure that way); ``tune()`` sets it too, for
+the threads still to come.
+
+Applied by the app, the CLI and the benchmarks (which stand for them) at start. A
+setting in the environment (``MALLOC_TRIM_THRESHOLD_``, ``MALLOC_MMAP_THRESHOLD_``,
+``MALLOC_ARENA_MAX``) wins over its counterpart here, and ``FLEET_MALLOC_TUNING=0``
+leaves every default. Only glibc has these knobs; elsewhere nothing changes.
 """
 
 from __future__ import annotations
@@ -27,13 +38,15 @@ log = logging.getLogger(__name__)
 
 TRIM_BYTES = 128 * 2**20
 MMAP_BYTES = 32 * 2**20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
-_ENVIRONMENT = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+ARENAS = 1
+# glibc's malloc.h parameter numbers, and the environment variable that sets each one
+_SETTINGS = ((-3, "MMAP_BYTES", "MALLOC_MMAP_THRESHOLD_"), (-1, "TRIM_BYTES", "MALLOC_TRIM_THRESHOLD_"),
+             (-8, "ARENAS", "MALLOC_ARENA_MAX"))
 _done: bool | None = None
 
 
 def tune() -> bool:
-    """Set the thresholds once per process; True if they are in force (set now or before)."""
+    """Apply the settings once per process; True if any is in force (set now or before)."""
     global _done
     if _done is None:
         _done = _apply()
@@ -43,8 +56,6 @@ def tune() -> bool:
 def _apply() -> bool:
     if sys.platform != "linux" or os.environ.get("FLEET_MALLOC_TUNING", "1") == "0":
         return False
-    if any(name in os.environ for name in _ENVIRONMENT):
-        return False  # the user's own settings
     libc_name = ctypes.util.find_library("c")
     if libc_name is None:
         return False
@@ -53,8 +64,14 @@ def _apply() -> bool:
         return False  # not glibc: musl's mallopt does nothing
     mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    # glibc's mallopt returns 1 on success; order matters: setting either stops glibc's own sliding thresholds
-    ok = mallopt(_M_MMAP_THRESHOLD, MMAP_BYTES) == 1 and mallopt(_M_TRIM_THRESHOLD, TRIM_BYTES) == 1
-    if not ok:
-        log.warning("mallopt refused Fleet's allocator thresholds; running with the C library's defaults")
-    return ok
+    applied = False
+    # the mmap threshold first: setting either threshold stops glibc's own sliding ones
+    for parameter, name, environment in _SETTINGS:
+        if environment in os.environ:
+            continue  # the user's own setting
+        if mallopt(parameter, globals()[name]) != 1:  # glibc's mallopt returns 1 on success
+            log.warning("mallopt refused %s = %s; running with the C library's default", name, globals()[name])
+            continue
+        applied = True
+    return applied
+

@@ -1,4 +1,5 @@
-"""The C allocator's thresholds (fleet.allocator): freed pages are reused, not faulted in again.
+"""The C allocator's settings (fleet.allocator): freed pages are reused, not faulted in again,
+and by every thread.
 
 Each case runs in a fresh interpreter: the thresholds are process-wide and set once.
 """
@@ -38,9 +39,9 @@ glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0
                            reason="the thresholds are glibc's")
 
 
-def churn(**env: str) -> dict:
+def churn(script: str = CHURN, **env: str) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "FLEET_MALLOC_TUNING"}
-    out = subprocess.run([sys.executable, "-c", CHURN], cwd=ROOT, env=clean | env | {"PYTHONPATH": str(ROOT)},
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean | env | {"PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
@@ -55,7 +56,42 @@ def test_tuned_thresholds_reuse_freed_pages_instead_of_faulting_them_in_again():
     assert tuned["faults"] < 50
 
 
+# A worker thread allocates and frees 115 MB, then the main thread allocates the same: the
+# process's peak grows by one of them if the two threads share a heap, by both if not.
+THREADS = """
+import json, threading
+import numpy as np
+from fleet import allocator
+tuned = allocator.tune()
+def peak_mb():  # this process's own high-water mark (ru_maxrss starts from the parent's)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+def churn():
+    arrays = [np.ones(n) for n in (1_000_000, 700_000, 700_000, 300_000, 1_000_000, 700_000, 300_000, 300_000) * 3]
+    return sum(float(a[-1]) for a in arrays)
+before = peak_mb()
+worker = threading.Thread(target=churn)
+worker.start()
+worker.join()
+churn()
+print(json.dumps({"tuned": tuned, "grew_mb": peak_mb() - before}))
+"""
+
+
 @glibc
-@pytest.mark.parametrize("name", ["MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"])
-def test_the_user_s_own_malloc_settings_win(name):
-    assert not churn(**{name: str(64 * 2**20)})["tuned"]
+def test_threads_share_one_heap_so_one_thread_reuses_what_another_freed():
+    shared, separate = churn(THREADS), churn(THREADS, MALLOC_ARENA_MAX="8")
+    assert shared["tuned"] and separate["tuned"]
+    assert shared["grew_mb"] < 160 < 200 < separate["grew_mb"]
+
+
+@glibc
+def test_the_user_s_own_malloc_setting_wins_over_fleet_s():
+    # the user's 16 MB trim threshold: the heap is trimmed again, and the pages fault back in
+    user = churn(MALLOC_TRIM_THRESHOLD_=str(16 * 2**20))
+    assert user["tuned"] and user["faults"] > 1_000  # Fleet's other settings still applied
+
+
+@glibc
+def test_nothing_is_set_when_the_user_set_everything():
+    assert not churn(MALLOC_TRIM_THRESHOLD_=str(2**27), MALLOC_MMAP_THRESHOLD_=str(2**25), MALLOC_ARENA_MAX="1")["tuned"]

@@ -23,7 +23,8 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.combine import H100E_ONLY, WHOLE, WORK_COLUMNS, CombineOptions, combine, prepare
+from fleet.analytics.candidates import WORK_COLUMNS, prepare
+from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine
 from fleet.analytics.date_stack import date_stacks, decode
 from fleet.analytics.fleet import h100e_by_chip
 from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series

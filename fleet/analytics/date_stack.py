@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.combine import H100E_ONLY, WORK_COLUMNS, CombineOptions, prepare
+from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, prepare
 
 STRIDE = 1 << 32
 CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes

@@ -6,8 +6,9 @@ Arrow columns in under 2 s. But ADBC links its own copy of SQLite, and two SQLit
 libraries in one process break SQLite's POSIX locking: closing a file in one drops the
 other's locks (sqlite.org/howtocorrupt.html, section 2.2). So the read runs in a child
 process that loads only ADBC's SQLite (``_child``); it hands the
-rows back as an Arrow IPC stream on its stdout. Two processes locking one file is how
-SQLite is meant to be shared.
+rows back as Arrow IPC streams on its stdout (the text columns in a stream of their own,
+so that they do not keep the numeric columns' bytes alive in the parent). Two processes
+locking one file is how SQLite is meant to be shared.
 
 The child reads the store's data version and the rows in one read transaction and
 sends the version with them; ``read`` returns both, so the caller can check that the
@@ -86,8 +87,8 @@ def _finish(path: str | Path, child: subprocess.Popen, errors):
     import pyarrow as pa
 
     try:
-        table = pa.ipc.open_stream(child.stdout).read_all()
-    except (pa.ArrowInvalid, OSError) as exc:  # the child died before or while writing its stream
+        table = _received(pa, child.stdout)
+    except (pa.ArrowInvalid, OSError) as exc:  # the child died before or while writing its streams
         table = exc
     finally:
         child.stdout.close()
@@ -99,6 +100,21 @@ def _finish(path: str | Path, child: subprocess.Popen, errors):
                     path, code, " ".join(message.split())[-500:] if message else table)
         return None
     return json.loads(table.schema.metadata[b"fleet_version"]), table.replace_schema_metadata(None)
+
+
+def _received(pa, source):
+    """The child's table from its one or two streams (``_child``), columns in the child's order."""
+    first = pa.ipc.open_stream(source).read_all()
+    meta = first.schema.metadata
+    names = json.loads(meta[b"fleet_columns"])
+    if len(names) == first.num_columns:
+        return first
+    second = pa.ipc.open_stream(source).read_all()
+    if second.num_rows != first.num_rows:
+        raise pa.ArrowInvalid(f"the child's two streams hold {first.num_rows} and {second.num_rows} rows")
+    columns = {name: first.column(name) for name in first.column_names}
+    columns |= {name: second.column(name) for name in second.column_names}
+    return pa.table([columns[name] for name in names], names=names).replace_schema_metadata(meta)
 
 
 def _child() -> None:
@@ -122,9 +138,17 @@ def _child() -> None:
         connection.rollback()
     types = {name: pa.type_for_alias(alias) for name, alias in request.get("types", {}).items()}
     table = table.cast(pa.schema([(f.name, types.get(f.name, f.type)) for f in table.schema]))
-    table = table.replace_schema_metadata({"fleet_version": json.dumps(version)})
-    with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as stream:
-        stream.write_table(table)
+    # Two streams, text columns in the second: a record batch arrives as one buffer, and the
+    # parent keeps text columns as the Arrow arrays they are -- in a batch with the numeric
+    # columns they would keep those bytes alive too, after the parent copied them into numpy
+    # (~120 MB at 1M estimates). The first stream's metadata names every column in order.
+    text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    first = table.drop_columns(text) if len(text) < table.num_columns else table
+    first = first.replace_schema_metadata({"fleet_version": json.dumps(version),
+                                           "fleet_columns": json.dumps(table.column_names)})
+    for part in (first, table.select(text)) if first.num_columns < table.num_columns else (first,):
+        with pa.ipc.new_stream(sys.stdout.buffer, part.schema) as stream:
+            stream.write_table(part)
 
 
 def _query(connection, sql: str):

@@ -158,3 +158,31 @@ def test_the_child_loads_no_other_sqlite_library(sqlite_seeded):
     loaded = json.loads(done.stderr)
     assert "adbc_driver_sqlite" in loaded
     assert not {"sqlite3", "_sqlite3", "sqlalchemy"} & set(loaded)
+
+
+def _bases(column) -> set[int]:
+    """Where the memory behind a column's buffers starts (an IPC read slices one buffer per batch)."""
+    return {(b.parent or b).address for chunk in column.chunks for b in chunk.buffers() if b is not None}
+
+
+@pytest.mark.parametrize("sql, names", [
+    ("SELECT id, source_url, valid_on, count, note FROM estimate ORDER BY id",
+     ["id", "source_url", "valid_on", "count", "note"]),
+    ("SELECT id, count FROM estimate ORDER BY id", ["id", "count"]),  # no text: one stream
+    ("SELECT source_url, note FROM estimate ORDER BY id", ["source_url", "note"]),  # only text
+])
+def test_text_columns_come_in_buffers_of_their_own(sqlite_seeded, sql, names):
+    """Text stays in Arrow in the frame: sharing a batch with the numeric columns, it would keep
+    their bytes alive after ``to_pandas`` copied them into numpy."""
+    path = sqlite_seeded.url.database
+    version, [table] = sqlite_reader.read(path, sql, types={"valid_on": "timestamp[s]"})
+    assert table.column_names == names and table.schema.metadata is None
+    with Session(sqlite_seeded) as session:
+        assert version == session.execute(select(StoreState.version)).scalar()
+        rows = session.connection().exec_driver_sql(sql).all()
+    assert table.num_rows == len(rows) > 100
+    assert table.column(names[0]).to_pylist() == [row[0] for row in rows]
+    assert table.column(names[-1]).to_pylist() == [row[-1] for row in rows]
+    text = [n for n in names if n in ("source_url", "note")]
+    other = set().union(*(_bases(table.column(n)) for n in names if n not in text))
+    assert not other & set().union(*(_bases(table.column(n)) for n in text))

@@ -53,14 +53,16 @@ def tune() -> bool:
     return _done
 
 
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    return None if name is None else ctypes.CDLL(name)
+
+
 def _apply() -> bool:
     if sys.platform != "linux" or os.environ.get("FLEET_MALLOC_TUNING", "1") == "0":
         return False
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return False
-    libc = ctypes.CDLL(libc_name)
-    if not hasattr(libc, "gnu_get_libc_version"):
+    libc = _libc()
+    if libc is None or not hasattr(libc, "gnu_get_libc_version"):
         return False  # not glibc: musl's mallopt does nothing
     mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
@@ -75,3 +77,10 @@ def _apply() -> bool:
         applied = True
     return applied
 
+
+def release() -> None:
+    """Give the heap's free pages back to the system now (glibc's ``malloc_trim``): before work
+    done behind the pages -- the frame cache's writer building a deferred frame -- so that
+    what the pages kept for reuse does not add to that work's peak."""
+    if _done:
+        _libc().malloc_trim(0)

@@ -41,6 +41,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fleet import allocator
+
 log = logging.getLogger(__name__)
 FORMAT = 4  # bump when a cached frame's columns or dtypes change
 KEEP = 64  # an estimates frame is one file, a fleet state four, a page's tables one each and a manifest
@@ -106,13 +108,17 @@ def _write(path: Path, frame: pd.DataFrame | Later) -> None:
 
 
 def _write_logged(path: Path, frame: pd.DataFrame | Later) -> None:
+    pending = frame
     try:
-        _write_now(path, frame() if isinstance(frame, Later) else frame)
+        if isinstance(frame, Later):
+            allocator.release()  # a deferred frame is big: build it on returned pages, not on top of kept ones
+            frame = frame()
+        _write_now(path, frame)
     except Exception:  # the page already has its frame: a full disk costs the next reader a recompute
         log.warning("could not keep frame %s on disk", path, exc_info=True)
     finally:
         with _lock:
-            if _pending.get(path) is frame:
+            if _pending.get(path) is pending:
                 del _pending[path]
 
 

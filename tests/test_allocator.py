@@ -95,3 +95,28 @@ def test_the_user_s_own_malloc_setting_wins_over_fleet_s():
 @glibc
 def test_nothing_is_set_when_the_user_set_everything():
     assert not churn(MALLOC_TRIM_THRESHOLD_=str(2**27), MALLOC_MMAP_THRESHOLD_=str(2**25), MALLOC_ARENA_MAX="1")["tuned"]
+
+
+# Free 100 MB of 2.4-8 MB arrays (kept for reuse under the tuned thresholds), then release them.
+RELEASE = """
+import json
+import numpy as np
+from fleet import allocator
+tuned = allocator.tune()
+def rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+arrays = [np.ones(n) for n in (1_000_000, 700_000, 700_000, 300_000, 1_000_000, 700_000, 300_000, 300_000) * 3]
+arrays.clear()
+kept = rss_mb()
+allocator.release()
+print(json.dumps({"tuned": tuned, "kept": kept, "released": rss_mb()}))
+"""
+
+
+@glibc
+def test_release_gives_kept_pages_back():
+    tuned = churn(RELEASE)
+    assert tuned["tuned"] and tuned["kept"] - tuned["released"] > 80  # ~115 MB were kept free
+    untuned = churn(RELEASE, FLEET_MALLOC_TUNING="0")  # nothing kept, and release() leaves glibc alone
+    assert not untuned["tuned"] and abs(untuned["kept"] - untuned["released"]) < 20

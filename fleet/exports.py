@@ -20,11 +20,19 @@ def neutralise(value: object) -> object:
     return value
 
 
+_FORMULA_START = "[=+\\-@\t\r]"  # FORMULA_PREFIXES as a regex character class (``str.match`` anchors it)
+
+
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(neutralise)
+        values = out[column]
+        if isinstance(values.dtype, pd.StringDtype):  # only text: one vectorised match (Arrow's RE2)
+            formula = values.str.match(_FORMULA_START, na=False)
+            if formula.any():
+                out[column] = values.where(~formula, "'" + values)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):  # text among other values
+            out[column] = values.map(neutralise)
     out.columns = [neutralise(str(c)) for c in out.columns]
     return out
 

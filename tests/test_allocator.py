@@ -94,7 +94,8 @@ def test_the_user_s_own_malloc_setting_wins_over_fleet_s():
 
 @glibc
 def test_nothing_is_set_when_the_user_set_everything():
-    assert not churn(MALLOC_TRIM_THRESHOLD_=str(2**27), MALLOC_MMAP_THRESHOLD_=str(2**25), MALLOC_ARENA_MAX="1")["tuned"]
+    every = {"MALLOC_TRIM_THRESHOLD_": str(2**27), "MALLOC_MMAP_THRESHOLD_": str(2**25), "MALLOC_ARENA_MAX": "1"}
+    assert not churn(**every)["tuned"]
 
 
 # Free 100 MB of 2.4-8 MB arrays (kept for reuse under the tuned thresholds), then release them.

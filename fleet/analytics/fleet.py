@@ -60,8 +60,9 @@ class Priced:
             if len(self.parts) == 1:
                 self._joined[name] = self.parts[0][name]
             else:
-                self._joined[name] = np.concatenate([part[name] if name in part else np.full(len(next(iter(
-                    part.values()))), np.nan) for part in self.parts])
+                # a column the remainder rows lack (the fleet and cluster figures) is NaN there
+                self._joined[name] = np.concatenate([part.get(name, np.full(len(part["holder_id"]), np.nan))
+                                                     for part in self.parts])
         return self._joined[name]
 
     def take(self, rows: np.ndarray) -> Priced:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import sys
@@ -39,9 +40,10 @@ log = logging.getLogger(__name__)
 TRIM_BYTES = 128 * 2**20
 MMAP_BYTES = 32 * 2**20
 ARENAS = 1
-# glibc's malloc.h parameter numbers, and the environment variable that sets each one
-_SETTINGS = ((-3, "MMAP_BYTES", "MALLOC_MMAP_THRESHOLD_"), (-1, "TRIM_BYTES", "MALLOC_TRIM_THRESHOLD_"),
-             (-8, "ARENAS", "MALLOC_ARENA_MAX"))
+# (glibc's malloc.h parameter number, value, the environment variable that sets it), the mmap
+# threshold first: setting either threshold stops glibc's own sliding ones
+_SETTINGS = ((-3, MMAP_BYTES, "MALLOC_MMAP_THRESHOLD_"), (-1, TRIM_BYTES, "MALLOC_TRIM_THRESHOLD_"),
+             (-8, ARENAS, "MALLOC_ARENA_MAX"))
 _done: bool | None = None
 
 
@@ -53,7 +55,8 @@ def tune() -> bool:
     return _done
 
 
-def _libc() -> ctypes.CDLL | None:
+@functools.cache
+def _libc() -> ctypes.CDLL | None:  # find_library runs ldconfig: once
     name = ctypes.util.find_library("c")
     return None if name is None else ctypes.CDLL(name)
 
@@ -67,12 +70,11 @@ def _apply() -> bool:
     mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     applied = False
-    # the mmap threshold first: setting either threshold stops glibc's own sliding ones
-    for parameter, name, environment in _SETTINGS:
+    for parameter, value, environment in _SETTINGS:
         if environment in os.environ:
             continue  # the user's own setting
-        if mallopt(parameter, globals()[name]) != 1:  # glibc's mallopt returns 1 on success
-            log.warning("mallopt refused %s = %s; running with the C library's default", name, globals()[name])
+        if mallopt(parameter, value) != 1:  # glibc's mallopt returns 1 on success
+            log.warning("mallopt refused %s = %s; running with the C library's default", environment, value)
             continue
         applied = True
     return applied

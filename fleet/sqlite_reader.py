@@ -143,10 +143,11 @@ def _child() -> None:
     # columns they would keep those bytes alive too, after the parent copied them into numpy
     # (~120 MB at 1M estimates). The first stream's metadata names every column in order.
     text = [f.name for f in table.schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
-    first = table.drop_columns(text) if len(text) < table.num_columns else table
-    first = first.replace_schema_metadata({"fleet_version": json.dumps(version),
-                                           "fleet_columns": json.dumps(table.column_names)})
-    for part in (first, table.select(text)) if first.num_columns < table.num_columns else (first,):
+    rest = [name for name in table.column_names if name not in text]
+    parts = [table.select(rest), table.select(text)] if rest and text else [table]
+    parts[0] = parts[0].replace_schema_metadata({"fleet_version": json.dumps(version),
+                                                 "fleet_columns": json.dumps(table.column_names)})
+    for part in parts:
         with pa.ipc.new_stream(sys.stdout.buffer, part.schema) as stream:
             stream.write_table(part)
 

@@ -50,9 +50,6 @@ class Priced:
         self.columns = dict.fromkeys(k for part in parts for k in part)  # every column's name, in order
         self._joined: dict[str, np.ndarray] = {}
 
-    def __len__(self) -> int:
-        return len(self.name_at)
-
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._joined:
             if name not in self.columns:

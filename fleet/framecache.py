@@ -28,6 +28,7 @@ every pending write (``python -m fleet warm`` does, and the interpreter does at 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -67,17 +68,40 @@ def flush() -> None:
 
 class Later:
     """A frame built when first asked for -- by a reader, or by the writer thread when its turn
-    to be written comes -- once, whoever asks first (``cached_frames``' deferred parts)."""
+    to be written comes -- once, whoever asks first (``cached_frames``' deferred parts).
 
-    def __init__(self, build: Callable[[], pd.DataFrame]) -> None:
-        self._build, self._frame, self._lock = build, None, threading.Lock()
+    Once its file is on disk it lets go of the frame and reads the file each time it is asked:
+    a deferred part is big (a fleet state's contributions at a million estimates are ~160 MB),
+    read by a few cold page views, and would otherwise stay resident for as long as the state
+    it belongs to is cached. A caller that reads it several times keeps the frame it got
+    (``rereads`` tells ``fleet.analytics.combine.OnFirstRead`` not to keep it for good). A file
+    that has gone or cannot be read is built again with ``rebuild`` and then kept in memory.
+    """
+
+    rereads = True
+
+    def __init__(self, build: Callable[[], pd.DataFrame] | None, path: Path | None = None,
+                 rebuild: Callable[[], pd.DataFrame] | None = None) -> None:
+        self._build, self._rebuild, self._path = build, rebuild, path
+        self._frame: pd.DataFrame | None = None
+        self._lock = threading.Lock()
 
     def __call__(self) -> pd.DataFrame:
         with self._lock:
+            if self._frame is None and self._build is None:  # on disk
+                frame = _read_file(self._path)
+                if frame is not None:
+                    return frame
+                self._build, self._rebuild = self._rebuild, None  # gone: build it again, keep it
             if self._frame is None:
                 self._frame = self._build().reset_index(drop=True)
                 self._build = None  # let go of what it was built from
             return self._frame
+
+    def written(self, path: Path) -> None:
+        """Its file is on disk: read that from now on instead of holding the frame."""
+        with self._lock:
+            self._frame, self._path = None, path
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -85,6 +109,10 @@ def _read(path: Path) -> pd.DataFrame | None:
         pending = _pending.get(path)
     if pending is not None:
         return pending() if isinstance(pending, Later) else pending
+    return _read_file(path)
+
+
+def _read_file(path: Path) -> pd.DataFrame | None:
     try:
         frame = pd.read_parquet(path)
     except FileNotFoundError:
@@ -114,6 +142,8 @@ def _write_logged(path: Path, frame: pd.DataFrame | Later) -> None:
             allocator.release()  # a deferred frame is big: build it on returned pages, not on top of kept ones
             frame = frame()
         _write_now(path, frame)
+        if isinstance(pending, Later):
+            pending.written(path)
     except Exception:  # the page already has its frame: a full disk costs the next reader a recompute
         log.warning("could not keep frame %s on disk", path, exc_info=True)
     finally:
@@ -160,8 +190,8 @@ def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd
 
 
 def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ...],
-                  load: Callable[[], dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]]
-                  ) -> dict[str, pd.DataFrame | Later]:
+                  load: Callable[[], dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]],
+                  deferred: tuple[str, ...] = ()) -> dict[str, pd.DataFrame | Later]:
     """Several frames computed together (e.g. a fleet state's parts), each in its own file.
 
     All come from disk or none do: if any part is missing or unreadable, ``load()`` runs and
@@ -169,21 +199,39 @@ def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ..
 
     ``load()`` may give a part as a function that builds it: that part comes back as a
     ``Later`` (call it for the frame), built when first asked for or by the writer thread,
-    so a page that does not need it never waits for it.
+    so a page that does not need it never waits for it. The parts named in ``deferred``
+    come back from disk as a ``Later`` too, which reads the file when called.
     """
-    def fresh(part) -> pd.DataFrame | Later:
-        return Later(part) if callable(part) else part.reset_index(drop=True)
+    def fresh(name: str, part) -> pd.DataFrame | Later:
+        if callable(part):
+            return Later(part, rebuild=functools.partial(_rebuilt, load, name))
+        return part.reset_index(drop=True)
 
     if not directory or str(directory) == "off":
-        return {name: fresh(part) for name, part in load().items()}
+        return {name: fresh(name, part) for name, part in load().items()}
     paths = {name: path_for(directory, (*key, name)) for name in names}
-    found = {name: _read(path) for name, path in paths.items()}
+    found = {name: _on_disk(path, functools.partial(_rebuilt, load, name)) if name in deferred else _read(path)
+             for name, path in paths.items()}
     if all(frame is not None for frame in found.values()):
         return found
-    frames = {name: fresh(part) for name, part in load().items()}
+    frames = {name: fresh(name, part) for name, part in load().items()}
     for name, path in paths.items():
         _write(path, frames[name])
     return frames
+
+
+def _on_disk(path: Path, rebuild: Callable[[], pd.DataFrame]) -> pd.DataFrame | Later | None:
+    """A deferred part kept on disk, not read yet; the one being written if it is pending."""
+    with _lock:
+        pending = _pending.get(path)
+    if pending is not None:
+        return pending
+    return Later(None, path, rebuild) if path.exists() else None
+
+
+def _rebuilt(load: Callable[[], dict], name: str) -> pd.DataFrame:
+    part = load()[name]
+    return part() if callable(part) else part
 
 
 def cached_frame_set(directory: str | Path | None, key: tuple,

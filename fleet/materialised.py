@@ -26,6 +26,7 @@ from fleet.db import read_session
 from fleet.view_state import Filters
 
 STATE_PARTS = ("by_chip", "totals", "contributions", "meta")
+DEFERRED_PARTS = ("by_chip", "contributions")  # big, and read only by a few pages: from disk when asked
 
 
 def estimates(directory: str | None, data_version: tuple, known_at: datetime | None, engine) -> pd.DataFrame:
@@ -69,7 +70,8 @@ def fleet_state(directory: str | None, data_version: tuple, filters: Filters,
         return {"by_chip": lambda: state.by_chip, "totals": state.totals, "contributions": lambda: state.contributions,
                 "meta": pd.DataFrame({"excluded_unknown_spec": [state.excluded_unknown_spec]})}
 
-    parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load)
+    parts = framecache.cached_frames(directory, ("fleet", *data_version, filters), STATE_PARTS, load,
+                                     deferred=DEFERRED_PARTS)
     totals = parts["totals"]
     return FleetState(by_chip=parts["by_chip"], holders=totals.drop(columns=list(DETAIL_COLUMNS)), totals=totals,
                       contributions=parts["contributions"], excluded_unknown_spec=int(parts["meta"]["excluded_unknown_spec"].iloc[0]))

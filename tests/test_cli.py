@@ -78,6 +78,10 @@ def test_warm_fills_the_frame_cache_so_the_app_finds_the_state_without_combining
     assert len(state.totals) == report["organisations"]
     # the warmed file keeps the leaderboard's columns; the narrow frame is the same rows without them
     pd.testing.assert_frame_equal(state.holders, state.totals.drop(columns=list(DETAIL_COLUMNS)))
+    # the big parts are read from their files when asked, each time: the cached state does not hold them
+    by_chip = state.by_chip
+    assert len(by_chip) > 100 and len(state.contributions) > 100 and state.by_chip is not by_chip
+    pd.testing.assert_frame_equal(state.by_chip, by_chip)
     frame = materialised.estimates(str(tmp_path), version, None, engine=None)  # no engine needed: on disk
     assert len(frame) == report["estimates"]
     engine.dispose()

@@ -3,9 +3,11 @@ a torn file is read again from the store, and the folder stays bounded."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
+import weakref
 
 import pandas as pd
 import pytest
@@ -142,10 +144,70 @@ def test_a_deferred_part_is_built_once_when_read_or_when_written(tmp_path, folde
     assert built == ([1] if folder == "disk" else [])
     frame = parts["wide"]()
     assert frame["w"].tolist() == ["x", "y", "z"] and frame.index.tolist() == [0, 1, 2]
-    assert parts["wide"]() is frame and built == [1]
+    # on disk, it is read from its file each time (not held); with no folder, it is kept
+    assert (parts["wide"]() is frame) == (folder == "off") and built == [1]
+    pd.testing.assert_frame_equal(parts["wide"](), frame)
     if folder == "disk":
         again = framecache.cached_frames(tmp_path, key, ("a", "wide"), lambda: pytest.fail("all parts are on disk"))
         pd.testing.assert_frame_equal(again["wide"], frame)
+
+
+def test_a_deferred_part_lets_go_of_its_frame_once_it_is_on_disk(tmp_path):
+    """A fleet state's contributions are big and read by few pages: once written, the cached
+    state must not keep them resident."""
+    key = ("fleet", "sqlite:///x.db", 5, None)
+    kept = []
+
+    def wide():
+        frame = pd.DataFrame({"w": range(1000)})
+        kept.append(weakref.ref(frame))
+        return frame
+
+    parts = framecache.cached_frames(tmp_path, key, ("wide",), lambda: {"wide": wide})
+    framecache.flush()
+    gc.collect()
+    assert len(kept) == 1 and kept[0]() is None  # built by the writer, written, let go
+    assert parts["wide"]()["w"].tolist() == list(range(1000)) and len(kept) == 1  # read back, not rebuilt
+
+
+@pytest.mark.parametrize("damage", ["deleted", "torn"])
+@pytest.mark.parametrize("when", ["written by this process", "found on disk"])
+def test_a_deferred_part_whose_file_is_gone_is_built_again(tmp_path, damage, when, caplog):
+    key = ("fleet", "sqlite:///x.db", 6, None)
+    builds = iter(range(10))
+
+    def load():
+        n = next(builds)
+        return {"a": pd.DataFrame({"v": [n]}), "wide": lambda: pd.DataFrame({"w": [n, n]})}
+
+    parts = framecache.cached_frames(tmp_path, key, ("a", "wide"), load, deferred=("wide",))
+    framecache.flush()
+    if when == "found on disk":
+        parts = framecache.cached_frames(tmp_path, key, ("a", "wide"), load, deferred=("wide",))
+        assert isinstance(parts["wide"], framecache.Later)  # not read yet
+    path = framecache.path_for(tmp_path, (*key, "wide"))
+    if damage == "deleted":
+        path.unlink()
+    else:
+        path.write_bytes(b"PAR1 torn")
+    rebuilt = parts["wide"]()
+    assert rebuilt["w"].tolist() == [1, 1]  # load() ran again for it
+    assert parts["wide"]() is rebuilt  # and it is kept from then on, not built at every read
+    assert (damage == "torn") == ("unreadable" in caplog.text)
+
+
+def test_a_deferred_part_found_on_disk_is_not_read_until_asked(tmp_path):
+    key = ("fleet", "sqlite:///x.db", 7, None)
+    load = lambda: {"a": pd.DataFrame({"v": [1]}), "wide": lambda: pd.DataFrame({"w": [1, 2]})}  # noqa: E731
+    framecache.cached_frames(tmp_path, key, ("a", "wide"), load, deferred=("wide",))
+    framecache.flush()
+    path = framecache.path_for(tmp_path, (*key, "wide"))
+    frame = pd.read_parquet(path)
+    pd.DataFrame({"w": [9]}).to_parquet(path)  # changed behind its back: what is read is the file when asked
+    parts = framecache.cached_frames(tmp_path, key, ("a", "wide"), lambda: pytest.fail("all parts are on disk"),
+                                     deferred=("wide",))
+    assert parts["a"]["v"].tolist() == [1] and frame["w"].tolist() == [1, 2]
+    assert parts["wide"]()["w"].tolist() == [9]
 
 
 def test_a_deferred_part_being_written_is_read_from_memory(tmp_path):

@@ -55,7 +55,9 @@ class OnFirstRead:
 
     Parts of a result that cost more to build at scale than the figures themselves (the
     estimates behind each figure; the leaderboard's columns) are passed this way: many
-    callers -- the rich/poor split, the series over time -- never read them.
+    callers -- the rich/poor split, the series over time -- never read them. A function
+    marked ``rereads`` (``fleet.framecache.Later``) is called on every read instead: it keeps
+    what it builds on disk, and holding it here too would keep it resident.
     """
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -65,8 +67,11 @@ class OnFirstRead:
         if obj is None:
             raise AttributeError(self.name)  # no class-level default: the field stays required
         value = obj.__dict__[self.slot]
-        if callable(value):
-            value = obj.__dict__[self.slot] = value()
+        if not callable(value):
+            return value
+        if getattr(value, "rereads", False):  # it holds its frame elsewhere (a file): ask it each time
+            return value()
+        value = obj.__dict__[self.slot] = value()
         return value
 
     def __set__(self, obj, value) -> None:

@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 
 from fleet.analytics.candidates import WORK_COLUMNS, prepare
-from fleet.analytics.combine import H100E_ONLY, WHOLE, CombineOptions, combine
+from fleet.analytics.combine import CLUSTER, H100E_ONLY, WHOLE, CombineOptions, Contributing, combine
 from fleet.analytics.date_stack import date_stacks, decode
-from fleet.analytics.fleet import h100e_by_chip
+from fleet.analytics.fleet import priced
 from fleet.chips import H100_REFERENCE, Basis, FlopFormat, peak_flops_series
 from fleet.vocab import Certainty, Status
 
@@ -74,9 +74,17 @@ def relevant_estimates(estimates: pd.DataFrame, holders: Iterable[int]) -> pd.Da
     return estimates.loc[keep]
 
 
-def _largest_cluster(contributions: pd.DataFrame, flops: pd.Series) -> pd.DataFrame:
+def _cluster_rows(c: Contributing) -> pd.DataFrame:
+    """The contributions of named clusters: keys, quantity and range, status (only what
+    ``_largest_cluster`` reads, not the whole contributions frame)."""
+    at = np.flatnonzero(c.component == CLUSTER)
+    return pd.DataFrame({"holder_id": c.holder[at], "owner_id": c.owner[at], "cluster_key": c.cluster[at],
+                         "chip_key": c.chip[at], "qty": c.qty[at], "qty_low": c.low[at], "qty_high": c.high[at],
+                         "status": c.estimates["status"].take(c.row[at]).to_numpy()})
+
+
+def _largest_cluster(rows: pd.DataFrame, flops: pd.Series) -> pd.DataFrame:
     """Per holder, the FLOP/s of its largest named cluster (point, low, high)."""
-    rows = contributions.loc[contributions["component"] == "cluster"]
     if rows.empty:
         return pd.DataFrame(columns=["cluster_flops", "cluster_flops_low", "cluster_flops_high"], dtype="float64")
     keys = ["holder_id", "owner_id", "cluster_key", "chip_key"]
@@ -94,22 +102,21 @@ def _largest_cluster(contributions: pd.DataFrame, flops: pd.Series) -> pd.DataFr
 def _figures(stacked: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates: list[date],
              options: SeriesOptions) -> pd.DataFrame:
     combined = combine(stacked, options.combine_options(dates[-1]))
-    by_chip = h100e_by_chip(combined, chips, options.basis)
-    if by_chip.empty:
+    figures = priced(combined, chips, options.basis)  # arrays: a frame of every by-chip column costs more
+    if not len(figures["holder_id"]):
         return pd.DataFrame(columns=SERIES_COLUMNS)
-    price = by_chip["chip_key"].map(flops).astype("float64")
-    known_h = by_chip["spec_known"]
+    price = flops.reindex(figures["chip_key"]).to_numpy(dtype="float64")
+    known_h = figures["spec_known"]
+    qty, low, high = figures["qty"], figures["low"], figures["high"]
     frame = pd.DataFrame({
-        "holder_id": by_chip["holder_id"],
-        "h100e": by_chip["h100e"].where(known_h), "h100e_low": by_chip["h100e_low"].where(known_h),
-        "h100e_high": by_chip["h100e_high"].where(known_h),
-        "peak_flops": by_chip["qty"] * price, "peak_flops_low": by_chip["low"] * price,
-        "peak_flops_high": by_chip["high"] * price,
-        "unknown_spec": (price.isna() & (by_chip["qty"] > 0)).astype("int64"),
+        "holder_id": figures["holder_id"],
+        **{c: np.where(known_h, figures[c], np.nan) for c in ("h100e", "h100e_low", "h100e_high")},
+        "peak_flops": qty * price, "peak_flops_low": low * price, "peak_flops_high": high * price,
+        "unknown_spec": (np.isnan(price) & (qty > 0)).astype("int64"),
     })
     out = frame.groupby("holder_id").sum(min_count=1)
     out["unknown_spec"] = out["unknown_spec"].fillna(0).astype("int64")
-    out = out.join(_largest_cluster(combined.contributions, flops)).reset_index()
+    out = out.join(_largest_cluster(_cluster_rows(combined.contributing), flops)).reset_index()
     out["date"], out["holder_id"] = decode(out["holder_id"], dates)
     return out.reindex(columns=SERIES_COLUMNS)
 
@@ -118,8 +125,10 @@ def figures_at_dates(estimates: pd.DataFrame, chips: pd.DataFrame, flops: pd.Ser
                      options: SeriesOptions) -> pd.DataFrame:
     """One row per (date, holder): H100e, peak FLOP/s and largest cluster, with ranges."""
     dates = sorted(set(dates))
-    parts = [_figures(stacked, chips, flops, dates, options)
-             for stacked in date_stacks(estimates, dates, options.combine_options(dates[-1] if dates else None))]
+    parts = []
+    for stacked in date_stacks(estimates, dates, options.combine_options(dates[-1] if dates else None)):
+        parts.append(_figures(stacked, chips, flops, dates, options))
+        del stacked  # let a chunk go before the next is built (a loop variable would hold it meanwhile)
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=SERIES_COLUMNS)
@@ -213,12 +222,17 @@ def _chip_chunks(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd
     """``CHIP_SERIES_COLUMNS`` rows for a run of dates at a time (``fleet.analytics.date_stack``)."""
     pool = relevant_estimates(estimates, options.holders)
     for stacked in date_stacks(pool, dates, options.combine_options(dates[-1] if dates else None)):
-        by_chip = h100e_by_chip(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
-        by_chip = by_chip.loc[by_chip["qty"] > 0]
-        when, holder = decode(by_chip["holder_id"], dates)
-        # a run of dates without organisation-wide figures concatenates untyped empty columns
-        rows = by_chip.assign(holder_id=holder, date=when).reindex(columns=CHIP_SERIES_COLUMNS)
+        figures = priced(combine(stacked, options.combine_options(dates[-1])), chips, options.basis)
+        del stacked  # let a chunk go before the next is built (a loop variable would hold it meanwhile)
+        at = np.flatnonzero(figures["qty"] > 0)
+        when, holder = decode(figures["holder_id"][at], dates)
+        rows = pd.DataFrame({"date": when, "holder_id": holder, "chip_key": figures["chip_key"][at],
+                             "chip": pd.array(figures.names, dtype="str").take(figures.name_at[at]),
+                             "family": pd.array(figures.families, dtype="str").take(figures.name_at[at]),
+                             **{c: figures[c][at] for c in CHIP_SERIES_COLUMNS[5:]}})
+        del figures
         yield _keep_holders(rows.astype(CHIP_SERIES_TYPES), organisations, options)
+        del rows
 
 
 def chip_series(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.DataFrame, dates: Iterable[date],
@@ -248,8 +262,22 @@ def chip_totals(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
     keys = ["date", "chip_key", "chip", "family", "spec_known"]
     sums = {"holders": ("holder_id", "size"), "qty": ("qty", "sum"), "h100e": ("h100e", "sum"),
             "h100e_low": ("h100e_low", "sum"), "h100e_high": ("h100e_high", "sum")}
-    parts = [rows.groupby(keys, as_index=False, dropna=False).agg(**sums)
-             for rows in _chip_chunks(estimates, chips, organisations, sorted(set(dates)), options)]
+    parts, pending = [], []  # pending: the rows of a date cut into several chunks (by holder), summed whole
+
+    def add_up() -> None:
+        rows = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+        parts.append(rows.groupby(keys, as_index=False, dropna=False).agg(**sums))
+        pending.clear()
+
+    for rows in _chip_chunks(estimates, chips, organisations, sorted(set(dates)), options):
+        if rows.empty:
+            continue
+        if pending and rows["date"].iloc[0] > pending[-1]["date"].iloc[-1]:
+            add_up()
+        pending.append(rows)
+        del rows  # not held while the next chunk is built
+    if pending:
+        add_up()
     parts = [p for p in parts if not p.empty]
     if not parts:
         return pd.DataFrame(columns=CHIP_TOTALS_COLUMNS).astype({"date": "datetime64[ns]"})

@@ -12,7 +12,8 @@ holder, owner and chip; organisation-wide H100e per holder and owner; clusters p
 holder, owner and cluster). So a row is stacked for the dates from its own up to, not
 including, the next later date in its group. The stack grows with groups x dates, not
 rows x dates, and is cut into chunks of at most ``CHUNK_ROWS`` rows so that memory stays
-bounded however long the series. Pure pandas/numpy.
+bounded however long the series and however many estimates count at one date (a date
+with more is cut by holder: the rule works holder by holder). Pure pandas/numpy.
 """
 
 from __future__ import annotations
@@ -23,23 +24,42 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, prepare
+from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, Rows, rows
 
 STRIDE = 1 << 32
 CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes
 _NEVER = np.iinfo("int64").max
 
 
-def group_codes(prepared: pd.DataFrame) -> np.ndarray:
-    """Each prepared row's group in the rule: the rows among which only the latest date counts."""
-    fleet = (prepared["scope"] == "fleet").to_numpy()
-    chip = prepared["chip_key"].to_numpy(dtype="int64")
-    component = np.where(fleet, np.where(chip == H100E_ONLY, 1, 0), 2)
-    cluster = pd.factorize(prepared["cluster_key"])[0]
-    sub = np.where(component == 0, chip, np.where(component == 1, 0, cluster))
-    keys = pd.DataFrame({"c": component, "h": prepared["holder_id"].to_numpy(),
-                         "o": prepared["owner_id"].to_numpy(), "s": sub})
-    return keys.groupby(["c", "h", "o", "s"], sort=False).ngroup().to_numpy(dtype="int64")
+def group_codes(r: Rows) -> np.ndarray:
+    """Each row's group in the rule: the rows among which only the latest date counts.
+
+    Fleet figures per (holder, owner, chip), organisation-wide H100e per (holder, owner),
+    clusters per (holder, owner, cluster): the four keys are numbered and combined into
+    one int64 (not dense; equal exactly when all four are), sorted groups where they
+    would not fit.
+    """
+    component = np.where(r.fleet, np.where(r.chip == H100E_ONLY, 1, 0), 2)
+    sub = np.where(component == 0, r.chip, np.where(component == 1, 0, r.cluster))
+    code, size = component, 3
+    for key in (r.holder, r.owner, sub):
+        numbers, uniques = pd.factorize(key)
+        if size * len(uniques) >= 1 << 62:  # an id space this wide: number the groups by sorting
+            return _sorted_codes([component, r.holder, r.owner, sub])
+        code, size = code * len(uniques) + numbers, size * len(uniques)
+    return code
+
+
+def _sorted_codes(keys: list[np.ndarray]) -> np.ndarray:
+    order = np.lexsort(keys[::-1])
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for key in keys:
+        k = key[order]
+        new[1:] |= k[1:] != k[:-1]
+    codes = np.empty(len(order), dtype="int64")
+    codes[order] = np.cumsum(new) - 1
+    return codes
 
 
 def until(groups: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -54,10 +74,6 @@ def until(groups: np.ndarray, valid: np.ndarray) -> np.ndarray:
     out = np.empty(len(order), dtype="int64")
     out[order] = np.where(same, later, _NEVER)[pair]
     return out
-
-
-def _nanos(values) -> np.ndarray:
-    return np.asarray(values, dtype="datetime64[ns]").astype("int64")
 
 
 def _chunks(start: np.ndarray, stop: np.ndarray, n_dates: int, limit: int) -> list[tuple[int, int]]:
@@ -101,27 +117,43 @@ def date_stacks(estimates: pd.DataFrame, dates: list[date], options: CombineOpti
     """
     if not len(estimates) or not dates:
         return
-    start, stop, rows = _spans(estimates, dates, options)
-    for lo, hi in _chunks(start, stop, len(dates), limit or CHUNK_ROWS):
-        inside = (start < hi) & (stop > lo)
-        yield _slice(estimates, rows[inside], np.maximum(start[inside], lo), np.minimum(stop[inside], hi))
+    limit = limit or CHUNK_ROWS
+    start, stop, rows, holder = _spans(estimates, dates, options)
+    for lo, hi in _chunks(start, stop, len(dates), limit):
+        inside = np.flatnonzero((start < hi) & (stop > lo))
+        for part in _by_holder(inside, holder[inside], limit):
+            yield _slice(estimates, rows[part], np.maximum(start[part], lo), np.minimum(stop[part], hi))
+
+
+def _by_holder(inside: np.ndarray, holder: np.ndarray, limit: int) -> list[np.ndarray]:
+    """``inside`` cut into parts of about ``limit`` rows, each holder's rows in one part, in order.
+
+    Only a date with more rows than ``limit`` is cut (``_chunks`` keeps a run of dates
+    within it): the rule works holder by holder, so the parts' figures are the date's.
+    Holders go to parts in id order, so a part's rows come before the next part's.
+    """
+    if len(inside) <= limit:
+        return [inside]
+    holders, which, counts = np.unique(holder, return_inverse=True, return_counts=True)
+    part_of = (np.cumsum(counts) - counts) // limit  # by the rows of the holders before it
+    ids = part_of[which]
+    return [inside[ids == k] for k in np.unique(part_of)]
 
 
 def _spans(estimates: pd.DataFrame, dates: list[date], options: CombineOptions
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row that can count at some date: the first and one-past-last date index it is stacked for,
-    and its position in ``estimates`` (the prepared frame is dropped before any stack is built)."""
-    prepared = prepare(estimates, options, narrow=True)
-    if prepared.empty:
+    its position in ``estimates`` and its holder (from the rule's own arrays: no working frame is built)."""
+    r = rows(estimates, options)
+    if not len(r.row):
         nothing = np.array([], dtype="int64")
-        return nothing, nothing, nothing
-    valid = _nanos(prepared["valid_on"].to_numpy())
-    ends = until(group_codes(prepared), valid)
-    grid = _nanos([np.datetime64(pd.Timestamp(d)) for d in dates])
-    start = np.searchsorted(grid, valid, side="left")  # the first date on or after the row's own
+        return nothing, nothing, nothing, nothing
+    ends = until(group_codes(r), r.day)
+    grid = np.array(dates, dtype="datetime64[D]").astype(r.day_dtype).view("int64")
+    start = np.searchsorted(grid, r.day, side="left")  # the first date on or after the row's own
     stop = np.searchsorted(grid, ends, side="left")  # the first date on or after its group's next one
     counting = stop > start
-    return start[counting], stop[counting], prepared["_row"].to_numpy()[counting]
+    return start[counting], stop[counting], r.row[counting], r.holder[counting]
 
 
 def decode(encoded: pd.Series | np.ndarray, dates: list[date]) -> tuple[np.ndarray, np.ndarray]:

@@ -90,7 +90,12 @@ def history_chart(fleet: pd.DataFrame, estimates: pd.DataFrame, filters: Filters
     estimates = estimates.assign(Series="estimate")
     columns = ["Series", "Date", "Chip", h100e_col(b), h100e_col(b, "low"), h100e_col(b, "high"), "Scope",
                "Cluster", "Status", "Certainty", "Conflict", "Estimate id"]
-    return pd.concat([fleet.reindex(columns=columns), estimates.reindex(columns=columns)], ignore_index=True)
+    estimates = estimates.reindex(columns=columns)
+    # the fleet rows (hundreds of thousands for a big fleet) have no estimate's text: blank in
+    # the estimates' own string dtype, not NaN, which would turn each column into Python objects
+    text = {c: estimates[c].dtype for c in columns if c not in fleet and isinstance(estimates[c].dtype, pd.StringDtype)}
+    fleet = fleet.reindex(columns=columns).astype(text)
+    return pd.concat([fleet, estimates], ignore_index=True)
 
 
 def combined(store: Store, filters: Filters, holder_id: int) -> pd.DataFrame:

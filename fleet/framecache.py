@@ -185,6 +185,7 @@ def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd
     frame = _read(path)
     if frame is None:
         frame = load()
+        allocator.release()  # a computation at scale just ended: what it freed goes back, not kept
         _write(path, frame.reset_index(drop=True))
     return frame
 
@@ -215,6 +216,7 @@ def cached_frames(directory: str | Path | None, key: tuple, names: tuple[str, ..
     if all(frame is not None for frame in found.values()):
         return found
     frames = {name: fresh(name, part) for name, part in load().items()}
+    allocator.release()
     for name, path in paths.items():
         _write(path, frames[name])
     return frames
@@ -247,6 +249,7 @@ def cached_frame_set(directory: str | Path | None, key: tuple,
         if all(frame is not None for frame in found.values()):
             return found
     frames = {name: frame.reset_index(drop=True) for name, frame in load().items()}
+    allocator.release()
     for name, frame in frames.items():
         _write(path_for(directory, (*key, name)), frame)
     _write(path_for(directory, (*key, "__names__")), pd.DataFrame({"name": list(frames)}, dtype=object))

@@ -40,7 +40,8 @@ glibc = pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0
 
 
 def churn(script: str = CHURN, **env: str) -> dict:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "FLEET_MALLOC_TUNING"}
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("MALLOC_") and k not in ("FLEET_MALLOC_TUNING", "ARROW_DEFAULT_MEMORY_POOL")}
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean | env | {"PYTHONPATH": str(ROOT)},
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
@@ -94,7 +95,8 @@ def test_the_user_s_own_malloc_setting_wins_over_fleet_s():
 
 @glibc
 def test_nothing_is_set_when_the_user_set_everything():
-    every = {"MALLOC_TRIM_THRESHOLD_": str(2**27), "MALLOC_MMAP_THRESHOLD_": str(2**25), "MALLOC_ARENA_MAX": "1"}
+    every = {"MALLOC_TRIM_THRESHOLD_": str(2**27), "MALLOC_MMAP_THRESHOLD_": str(2**25), "MALLOC_ARENA_MAX": "1",
+             "ARROW_DEFAULT_MEMORY_POOL": "mimalloc"}
     assert not churn(**every)["tuned"]
 
 
@@ -121,3 +123,48 @@ def test_release_gives_kept_pages_back():
     assert tuned["tuned"] and tuned["kept"] - tuned["released"] > 80  # ~115 MB were kept free
     untuned = churn(RELEASE, FLEET_MALLOC_TUNING="0")  # nothing kept, and release() leaves glibc alone
     assert not untuned["tuned"] and abs(untuned["kept"] - untuned["released"]) < 20
+
+
+# A worker thread builds and drops ~130 MB of Arrow strings, then stays alive (as the frame
+# cache's writer and Streamlit's threads do) while the main thread asks for the pages back.
+ARROW = """
+import json, sys, threading
+if sys.argv[1] == "imported":  # Arrow already imported and allocating before tune(): switched then
+    import pyarrow as pa
+    pa.array(["x"] * 10)
+from fleet import allocator
+tuned = allocator.tune()
+import numpy as np
+import pyarrow as pa
+def rss_mb():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+def churn(n):
+    columns = [pa.array(np.arange(k * 10**6, (k + 1) * 10**6)).cast(pa.string()) for k in range(n)]
+    return sum(len(c) for c in columns)
+churn(1)  # what the first cast loads stays: not part of the measure
+before = rss_mb()
+done, stop = threading.Event(), threading.Event()
+worker = threading.Thread(target=lambda: (churn(12), done.set(), stop.wait()))
+worker.start()
+done.wait()
+allocator.release()
+grew = rss_mb() - before
+stop.set()
+worker.join()
+print(json.dumps({"tuned": tuned, "pool": pa.default_memory_pool().backend_name, "grew": grew}))
+"""
+
+
+@glibc
+@pytest.mark.parametrize("when", ["not yet imported", "imported"])
+def test_arrow_buffers_freed_in_another_thread_are_given_back(when):
+    tuned = churn(ARROW.replace("sys.argv[1]", repr(when)))
+    assert tuned["tuned"] and tuned["pool"] == "system"
+    assert tuned["grew"] < 25  # ~130 MB of strings were freed in the worker, and given back
+
+
+@glibc
+def test_the_user_s_own_arrow_pool_wins():
+    assert churn(ARROW.replace("sys.argv[1]", "''"), ARROW_DEFAULT_MEMORY_POOL="mimalloc")["pool"] == "mimalloc"
+    assert churn(ARROW.replace("sys.argv[1]", "''"), FLEET_MALLOC_TUNING="0")["pool"] != "system"

@@ -11,7 +11,7 @@ import pytest
 
 from fleet.analytics import date_stack
 from fleet.analytics.combine import CombineOptions
-from fleet.analytics.compute_series import SeriesOptions, chip_series, fleet_series, series_dates
+from fleet.analytics.compute_series import SeriesOptions, chip_series, chip_totals, fleet_series, series_dates
 from fleet.analytics.date_stack import date_stacks, decode, until
 from fleet.views import SessionStore
 from fleet.views.base import compute_fleet
@@ -83,14 +83,24 @@ def test_only_rows_that_can_count_are_stacked(rows, options, expected):
 
 
 def test_chunks_cover_every_date_once_and_respect_the_limit():
-    rows = [est(i, f"{2022 + i % 3}-0{1 + i % 9}-01", 10 * i, org=1 + i % 4) for i in range(1, 40)]
+    # 40 clusters of 4 holders: each its own group, so all 40 rows count at every date
+    rows = [est(i, f"2022-0{1 + i % 9}-01", 10 * i, org=1 + i % 4, scope="cluster", cluster=f"c{i}")
+            for i in range(1, 41)]
     options = CombineOptions(as_of=DATES[-1])
     whole = list(date_stacks(frame(*rows), DATES, options))
-    small = list(date_stacks(frame(*rows), DATES, options, limit=5))
-    assert len(whole) == 1 and len(small) == len(DATES)  # each date alone exceeds 5 rows: one date per chunk
+    assert len(whole) == 1 and len(whole[0]) == 3 * 40
     key = ["organisation_id", "id"]
-    together = pd.concat(small).sort_values(key, ignore_index=True)[key]
-    pd.testing.assert_frame_equal(together, whole[0].sort_values(key, ignore_index=True)[key])
+    for limit in (45, 12, 1):
+        small = list(date_stacks(frame(*rows), DATES, options, limit=limit))
+        together = pd.concat(small).sort_values(key, ignore_index=True)[key]
+        pd.testing.assert_frame_equal(together, whole[0].sort_values(key, ignore_index=True)[key])
+        # a date with more rows than the limit is cut by holder: each (date, holder) in one part
+        holders = [set(part["organisation_id"]) for part in small]
+        assert sum(len(h) for h in holders) == len(set().union(*holders))
+        assert all(len(set(decode(part["organisation_id"], DATES)[0])) == 1 for part in small)
+        # parts start at a holder's first row: at most the limit before it, plus that holder's rows
+        assert all(len(part) < limit + 10 for part in small)
+        assert len(small) == {45: 3, 12: 3 * 3, 1: 3 * 4}[limit]
 
 
 OPTIONS = [SeriesOptions(), SeriesOptions(attribute_to="user", include_planned=True),
@@ -105,9 +115,12 @@ def test_the_series_equals_the_rule_at_each_date_on_its_own(seeded_engine, monke
     dates = series_dates(estimates, date(2025, 6, 30))[-12:]
     series = fleet_series(estimates, chips, orgs, dates, options)
     by_chip = chip_series(estimates, chips, orgs, dates, options)
-    monkeypatch.setattr(date_stack, "CHUNK_ROWS", 50)
+    sums = chip_totals(estimates, chips, orgs, dates, options)
+    monkeypatch.setattr(date_stack, "CHUNK_ROWS", 50)  # every date cut by holder
     pd.testing.assert_frame_equal(fleet_series(estimates, chips, orgs, dates, options), series)
     pd.testing.assert_frame_equal(chip_series(estimates, chips, orgs, dates, options), by_chip)
+    pd.testing.assert_frame_equal(chip_totals(estimates, chips, orgs, dates, options), sums)
+    assert len(sums) == len(by_chip.groupby(["date", "chip_key"]))
     checked = 0
     for when in dates[::3]:
         filters = Filters(as_of=when, basis=options.basis, include_planned=options.include_planned,
@@ -117,7 +130,7 @@ def test_the_series_equals_the_rule_at_each_date_on_its_own(seeded_engine, monke
         state, at = state.loc[state > 0], at.loc[at > 0]
         assert sorted(at.index) == sorted(state.index)
         assert at.reindex(state.index).to_numpy() == pytest.approx(state.to_numpy())
-        chip_totals = by_chip.loc[by_chip["date"] == pd.Timestamp(when)].groupby("holder_id")["h100e"].sum()
-        assert chip_totals.reindex(state.index).fillna(0.0).to_numpy() == pytest.approx(state.to_numpy())
+        per_holder = by_chip.loc[by_chip["date"] == pd.Timestamp(when)].groupby("holder_id")["h100e"].sum()
+        assert per_holder.reindex(state.index).fillna(0.0).to_numpy() == pytest.approx(state.to_numpy())
         checked += len(state)
     assert checked > 100  # the seeded store has well over a hundred holders with a fleet

@@ -176,16 +176,22 @@ def _by_use(directory: Path) -> list[Path]:
     return [p for _, p in sorted(used, key=lambda pair: pair[0], reverse=True)]
 
 
-def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd.DataFrame], *,
+                 release: bool = True) -> pd.DataFrame:
     """``load()``'s frame, from the file for ``key`` when there is one (``directory`` empty or
-    ``off``: no disk cache). ``key`` must name the data version it was read at."""
+    ``off``: no disk cache). ``key`` must name the data version it was read at.
+
+    After ``load()`` the heap's free pages go back to the system (``allocator.release``),
+    unless ``release`` is False: for a frame whose reader's freed pages the next step
+    would only fault in again."""
     if not directory or str(directory) == "off":
         return load()
     path = path_for(directory, key)
     frame = _read(path)
     if frame is None:
         frame = load()
-        allocator.release()  # a computation at scale just ended: what it freed goes back, not kept
+        if release:  # a computation at scale just ended: what it freed goes back, not kept
+            allocator.release()
         _write(path, frame.reset_index(drop=True))
     return frame
 

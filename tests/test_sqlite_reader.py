@@ -186,3 +186,20 @@ def test_text_columns_come_in_buffers_of_their_own(sqlite_seeded, sql, names):
     text = [n for n in names if n in ("source_url", "note")]
     other = set().union(*(_bases(table.column(n)) for n in names if n not in text))
     assert not other & set().union(*(_bases(table.column(n)) for n in text))
+
+
+@pytest.mark.skipif(not hasattr(__import__("fcntl"), "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_a_child_s_pipe_holds_a_megabyte_so_it_writes_in_large_steps():
+    import fcntl
+
+    with open("/proc/sys/fs/pipe-max-size") as limit:
+        if int(limit.read()) < sqlite_reader.PIPE_BYTES:
+            pytest.skip("this system caps pipes below PIPE_BYTES: the default is kept")
+    child = subprocess.Popen([sys.executable, "-c", "pass"], stdout=subprocess.PIPE)
+    try:
+        default = fcntl.fcntl(child.stdout.fileno(), fcntl.F_GETPIPE_SZ)
+        sqlite_reader._widen(child.stdout)
+        assert default < sqlite_reader.PIPE_BYTES == fcntl.fcntl(child.stdout.fileno(), fcntl.F_GETPIPE_SZ)
+    finally:
+        child.stdout.close()
+        child.wait()

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.candidates import WORK_COLUMNS, prepare
+from fleet.analytics.candidates import prepare
 from fleet.analytics.combine import CLUSTER, H100E_ONLY, WHOLE, CombineOptions, Contributing, combine
 from fleet.analytics.date_stack import date_stacks, decode
 from fleet.analytics.fleet import priced

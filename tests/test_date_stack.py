@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fleet.analytics import date_stack
+from fleet.analytics import candidates, date_stack
 from fleet.analytics.combine import CombineOptions
 from fleet.analytics.compute_series import SeriesOptions, chip_series, chip_totals, fleet_series, series_dates
 from fleet.analytics.date_stack import date_stacks, decode, until
@@ -101,6 +101,19 @@ def test_chunks_cover_every_date_once_and_respect_the_limit():
         # parts start at a holder's first row: at most the limit before it, plus that holder's rows
         assert all(len(part) < limit + 10 for part in small)
         assert len(small) == {45: 3, 12: 3 * 3, 1: 3 * 4}[limit]
+
+
+def test_groups_numbered_by_arithmetic_or_by_sorting_are_the_same(monkeypatch):
+    """The two ways ``group_codes`` numbers groups (the second for id spaces too wide for one int64)."""
+    rows = [est(i, f"2023-0{1 + i % 9}-01", i, org=1 + i % 5, user=1 + i % 3 if i % 7 == 0 else None,
+                chip=A100 if i % 3 else None, scope="cluster" if i % 4 == 0 else "fleet", cluster=f"c{i % 3}")
+            for i in range(1, 80)]
+    r = candidates.rows(frame(*rows), CombineOptions(as_of=DATES[-1], attribute_to="user"))
+    numbered = date_stack.group_codes(r)
+    monkeypatch.setattr(date_stack, "_ROOM", 1)
+    by_sorting = date_stack.group_codes(r)
+    assert 5 < len(set(numbered)) < len(r.row)  # some rows share a group, not all
+    assert pd.factorize(numbered)[0].tolist() == pd.factorize(by_sorting)[0].tolist()
 
 
 OPTIONS = [SeriesOptions(), SeriesOptions(attribute_to="user", include_planned=True),

@@ -29,6 +29,7 @@ from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions,
 STRIDE = 1 << 32
 CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes
 _NEVER = np.iinfo("int64").max
+_ROOM = 1 << 62  # group codes are combined arithmetically below this, int64 never overflows
 
 
 def group_codes(r: Rows) -> np.ndarray:
@@ -44,7 +45,7 @@ def group_codes(r: Rows) -> np.ndarray:
     code, size = component, 3
     for key in (r.holder, r.owner, sub):
         numbers, uniques = pd.factorize(key)
-        if size * len(uniques) >= 1 << 62:  # an id space this wide: number the groups by sorting
+        if size * len(uniques) >= _ROOM:  # an id space this wide: number the groups by sorting
             return _sorted_codes([component, r.holder, r.owner, sub])
         code, size = code * len(uniques) + numbers, size * len(uniques)
     return code

@@ -102,5 +102,7 @@ def release() -> None:
     if _done:
         _libc().malloc_trim(0)
     arrow = sys.modules.get("pyarrow")
-    if arrow is not None:  # Arrow's own allocator (mimalloc) keeps the pages of freed buffers too
-        arrow.default_memory_pool().release_unused()
+    if arrow is not None:  # a pool of Arrow's own (the user's choice) keeps freed buffers' pages too
+        pool = arrow.default_memory_pool()
+        if pool.backend_name != "system":  # the system pool's release is the malloc_trim above again
+            pool.release_unused()

@@ -5,6 +5,7 @@ and an organisation whose name is markup rendering as literal text."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 
 import numpy as np
@@ -133,6 +134,29 @@ def test_threshold_slider_moves_organisations_between_the_groups(seeded_sqlite, 
     ok(at.run())
     assert query(at) == {"threshold": "1000", "basis": "power"}
     assert "H100e (power basis)" in frame_with(at, "Group").columns
+
+
+def test_a_rerun_draws_no_figure_again_and_a_new_view_state_draws_its_own(seeded_sqlite, open_page, monkeypatch):
+    from fleet import charts_overview
+
+    drawn = []
+    for name in ("histogram_chart", "lorenz_chart", "over_time_chart", "top_chart"):
+        draw = getattr(charts_overview, name)
+        monkeypatch.setattr(charts_overview, name,
+                            functools.wraps(draw)(lambda *a, _d=draw, _n=name, **k: drawn.append(_n) or _d(*a, **k)))
+    at = ok(open_page(seeded_sqlite, _rich_poor))
+    first, specs = sorted(drawn), charts(at)
+    assert first == ["histogram_chart", "lorenz_chart", "over_time_chart"]
+    ok(at.run())
+    assert sorted(drawn) == first and charts(at) == specs  # served from the figure cache, the same figures
+    at.select_slider(key="v.rich-poor.threshold").set_value(1_000)
+    ok(at.run())
+    assert sorted(drawn) == sorted(first * 2)
+    assert "threshold 1,000 H100e" in json.dumps(charts(at)[0]["layout"]["annotations"])
+    overview = ok(open_page(seeded_sqlite, _overview))
+    assert drawn.count("top_chart") == 1 and charts(overview)
+    ok(overview.run())
+    assert drawn.count("top_chart") == 1
 
 
 def test_url_parameters_are_applied(seeded_sqlite, open_page):

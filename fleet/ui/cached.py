@@ -160,15 +160,15 @@ def view(data_version: tuple, page_id: str, values: dict) -> dict[str, pd.DataFr
 
 
 @st.cache_resource(ttl=TTL, max_entries=32, show_spinner=False)
-def figure(data_version: tuple, page_id: str, values: dict, draw_name: str, args: tuple, _draw: Callable,
-           _table: pd.DataFrame) -> go.Figure:
-    """``_draw(_table, *args)`` for a table fixed by (data version, page, view state) -- one of the
+def figure(data_version: tuple, page_id: str, values: dict, draw_name: str, args: tuple, kwargs: tuple,
+           _draw: Callable, _table: pd.DataFrame) -> go.Figure:
+    """``_draw(_table, *args, **dict(kwargs))`` for a table fixed by (data version, page, view state) -- one of the
     page's view tables, or one built from cached frames by them -- which with the drawing's name
     and arguments is the key
     (building a figure of a big fleet's 2,500 dates and 18,000 estimates took a third of a rerun).
     Shared, not copied: ``st.plotly_chart`` reads a figure through ``to_dict`` and never changes it,
     and unpickling a figure re-validates every trace (as slow as drawing it again)."""
-    return _draw(_table, *args)
+    return _draw(_table, *args, **dict(kwargs))
 
 
 # --- Projections and Claims pages (issue 4) ------------------------------------------------------

@@ -51,11 +51,11 @@ class PageContext:
         """This page's tables from its registered builder (``fleet.views``), cached per data version."""
         return cached.view(self.version, self.state.page, self.values())
 
-    def drawn(self, draw: Callable[..., go.Figure], table: pd.DataFrame, *args) -> go.Figure:
-        """``draw(table, *args)`` cached like the view: ``table`` must be fixed by the data version and
-        this page's view state (one of ``view()``'s tables, or built from cached frames by them)."""
+    def drawn(self, draw: Callable[..., go.Figure], table: pd.DataFrame, *args, **kwargs) -> go.Figure:
+        """``draw(table, *args, **kwargs)`` cached like the view: ``table`` must be fixed by the data version
+        and this page's view state (one of ``view()``'s tables, or built from cached frames by them)."""
         return cached.figure(self.version, self.state.page, self.values(), f"{draw.__module__}.{draw.__qualname__}",
-                             args, _draw=draw, _table=table)
+                             args, tuple(sorted(kwargs.items())), _draw=draw, _table=table)
 
     def chart(self, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[str] | None = None) -> None:
         self.shown[view] = table

@@ -17,7 +17,7 @@ SHOW_LABEL = {"share": "share of H100e (100 %)", "h100e": "H100e"}
 def over_time(ctx, table, group: str, what: str) -> None:
     b, show = ctx.filters.basis.value, ctx.value("show")
     title = f"Tracked fleets by {what} over time: {SHOW_LABEL[show]} ({b} basis), quarter ends"
-    fig = charts.stacked(table, group, h100e_col(b), title, percent=show == "share")
+    fig = ctx.drawn(charts.stacked, table, group, h100e_col(b), title, percent=show == "share")
     ctx.chart(fig, table, title, extra=[f"shown as: {SHOW_LABEL[show]}"])
 
 

@@ -27,7 +27,7 @@ def render() -> None:
             st.info("No estimates match these filters. On an empty store, run `python -m fleet seed`.")
             return
         title = f"H100e ({b} basis) by home country, as of {f.as_of:%Y-%m-%d} (log colour scale)"
-        ctx.chart(charts.choropleth(countries, title), countries, title)
+        ctx.chart(ctx.drawn(charts.choropleth, countries, title), countries, title)
         unknown = countries.loc[countries["ISO3"] == "", h100e_col(b)].sum()
         if unknown:
             st.caption(f"{unknown:,.0f} H100e belong to organisations without a known country (listed, not mapped).")
@@ -35,7 +35,8 @@ def render() -> None:
                              format_func=TREND_LABEL.get)
         trend = ctx.value("trend")
         title = f"United States vs China vs Europe vs rest of world: {TREND_LABEL[trend]} ({b} basis), quarter ends"
-        fig = charts.stacked(regions, "Region", h100e_col(b), title, percent=trend == "share", lines=trend == "lines")
+        fig = ctx.drawn(charts.stacked, regions, "Region", h100e_col(b), title, percent=trend == "share",
+                        lines=trend == "lines")
         ctx.chart(fig, regions, title, extra=[EUROPE_DEFINITION])
         ctx.table(countries, "H100e by country", column_config={
             c: st.column_config.NumberColumn(format="localized") for c in countries.columns if c.startswith("H100e")})

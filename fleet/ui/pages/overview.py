@@ -23,7 +23,8 @@ def top_chart(ctx, top) -> None:
     st.number_input("Organisations in the chart (top N)", min_value=1, max_value=100, step=1, key=ctx.key("top"))
     if top.empty:
         return
-    fig = charts.top_chart(top, h100e_column(basis), h100e_column(basis, "low"), h100e_column(basis, "high"))
+    fig = ctx.drawn(charts.top_chart, top, h100e_column(basis), h100e_column(basis, "low"),
+                    h100e_column(basis, "high"))
     ctx.chart(fig, top, f"Top {len(top)} organisations by H100e")
 
 

@@ -32,7 +32,7 @@ def render() -> None:
         else:
             b = f.basis.value
             title = f"H100e ({b} basis) against headcount ({ctx.value('per')}), log-log"
-            ctx.chart(charts.per_head_scatter(table, title, GPU_RICH_H100E), table, title)
+            ctx.chart(ctx.drawn(charts.per_head_scatter, table, title, GPU_RICH_H100E), table, title)
             ctx.table(table, "Compute per head, ranked", column_config={
                 h100e_col(b): st.column_config.NumberColumn(format="localized"),
                 "Headcount": st.column_config.NumberColumn(format="localized"),

@@ -42,10 +42,10 @@ def threshold_slider(ctx) -> None:
 def distribution_charts(ctx, tables, threshold: int) -> None:
     basis = ctx.filters.basis.value
     hist = tables["histogram"]
-    fig = charts.histogram_chart(hist, threshold, h100e_column(basis), BINS_PER_DECADE)
+    fig = ctx.drawn(charts.histogram_chart, hist, threshold, h100e_column(basis), BINS_PER_DECADE)
     ctx.chart(fig, hist, "Organisations by H100e", extra=[f"threshold: {threshold} H100e"])
     gini = float(tables["summary"].set_index("Measure").loc["Gini coefficient", "Value"])
-    ctx.chart(charts.lorenz_chart(tables["lorenz"], gini, basis), tables["lorenz"], "Lorenz curve",
+    ctx.chart(ctx.drawn(charts.lorenz_chart, tables["lorenz"], gini, basis), tables["lorenz"], "Lorenz curve",
               extra=[f"Gini coefficient: {gini:.4f}"])
 
 
@@ -71,7 +71,7 @@ def render() -> None:
         over = tables["over_time"]
         if not over.empty:
             st.subheader("The split over time")
-            ctx.chart(charts.over_time_chart(over), over, "GPU-rich organisations over time",
+            ctx.chart(ctx.drawn(charts.over_time_chart, over), over, "GPU-rich organisations over time",
                       extra=[f"threshold: {threshold} H100e"])
         with st.expander("How the split and the Gini coefficient are computed"):
             st.markdown(METHOD)

@@ -6,9 +6,13 @@ Arrow columns in under 2 s. But ADBC links its own copy of SQLite, and two SQLit
 libraries in one process break SQLite's POSIX locking: closing a file in one drops the
 other's locks (sqlite.org/howtocorrupt.html, section 2.2). So the read runs in a child
 process that loads only ADBC's SQLite (``_child``); it hands the
-rows back as Arrow IPC streams on its stdout (the text columns in a stream of their own,
-so that they do not keep the numeric columns' bytes alive in the parent). Two processes
-locking one file is how SQLite is meant to be shared.
+rows back as Arrow IPC streams written into files in memory the parent made for it
+(``os.memfd_create``; an unnamed temporary file elsewhere), the text columns in a file of
+their own so that they do not keep the numeric columns' bytes alive in the parent. The
+parent maps each file once the child has exited and reads the columns in place: no child
+waits on a pipe for the parent to drain another's rows, each exits (and frees its memory)
+as soon as its rows are written, and the parent copies nothing to receive them. Two
+processes locking one file is how SQLite is meant to be shared.
 
 The child reads the store's data version and the rows in one read transaction and
 sends the version with them; ``read`` returns both, so the caller can check that the
@@ -21,9 +25,10 @@ module imports neither ``sqlite3`` nor SQLAlchemy: the child must load one SQLit
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
+import mmap
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,12 +48,11 @@ try:
 except Exception as exc:
     sys.stderr.write(type(exc).__name__ + ": " + " ".join(str(exc).split()))
     sys.exit(1)
-sys.stdout.buffer.flush()
 os._exit(0)  # the rows are sent: skip tearing the interpreter down (a fifth of a second at 1M)
 """
 VERSION_SQL = "SELECT version FROM store_state WHERE id = 1"
 TIMEOUT_S = 600
-PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
+STREAMS = 2  # the numeric columns' stream, then the text columns' (``_child``)
 
 
 def available() -> bool:
@@ -64,9 +68,12 @@ def read(path: str | Path, *parts: str, types: dict[str, str] | None = None):
     ISO 8601). None -- the reason logged -- if a child failed, or if the children read different
     data versions (a write committed between their starts)."""
     with ExitStack() as stack:
-        started = [_start(path, {"sql": sql, "types": types or {}}, stack.enter_context(tempfile.TemporaryFile()))
-                   for sql in parts]
-        got = [_finish(path, child, errors) for child, errors in started]  # every child, even after a failure
+        started = []
+        for sql in parts:
+            outputs = [stack.enter_context(_output()) for _ in range(STREAMS)]
+            errors = stack.enter_context(tempfile.TemporaryFile())
+            started.append((_start(path, {"sql": sql, "types": types or {}}, outputs, errors), outputs, errors))
+        got = [_finish(path, *child) for child in started]  # every child, even after a failure
     if any(part is None for part in got):
         return None
     versions = {version for version, _ in got}
@@ -76,35 +83,33 @@ def read(path: str | Path, *parts: str, types: dict[str, str] | None = None):
     return versions.pop(), [table for _, table in got]
 
 
-def _start(path: str | Path, request: dict, errors) -> tuple[subprocess.Popen, object]:
-    child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                             stderr=errors)
-    _widen(child.stdout)
+def _output():
+    """A file for one of a child's streams: in memory (Linux), else an unnamed temporary file."""
+    if hasattr(os, "memfd_create"):
+        return open(os.memfd_create("fleet-read", os.MFD_CLOEXEC), "w+b")
+    return tempfile.TemporaryFile()
+
+
+def _start(path: str | Path, request: dict, outputs: list, errors) -> subprocess.Popen:
+    fds = [f.fileno() for f in outputs]
+    child = subprocess.Popen([sys.executable, "-c", _CHILD], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=errors, pass_fds=fds)
     with child.stdin:
-        child.stdin.write(json.dumps({"path": str(path), **request}).encode())
-    return child, errors
+        child.stdin.write(json.dumps({"path": str(path), "fds": fds, **request}).encode())
+    return child
 
 
-def _widen(pipe) -> None:
-    """Let the pipe hold up to ``PIPE_BYTES`` (Linux; 64 KB by default): the child writes its
-    hundreds of MB in fewer, larger steps, with fewer switches between it and the reader."""
-    try:
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (AttributeError, OSError):  # not Linux, or above /proc/sys/fs/pipe-max-size: keep the default
-        pass
-
-
-def _finish(path: str | Path, child: subprocess.Popen, errors):
+def _finish(path: str | Path, child: subprocess.Popen, outputs: list, errors):
     """The child's (version, table), or None with a warning that says why."""
     import pyarrow as pa
 
-    try:
-        table = _received(pa, child.stdout)
-    except (pa.ArrowInvalid, OSError) as exc:  # the child died before or while writing its streams
-        table = exc
-    finally:
-        child.stdout.close()
-        code = child.wait(timeout=TIMEOUT_S)
+    code = child.wait(timeout=TIMEOUT_S)
+    table = None
+    if code == 0:
+        try:
+            table = _received(pa, [_mapped(pa, f) for f in outputs])
+        except (pa.ArrowInvalid, OSError, ValueError) as exc:  # the child's streams are missing or torn
+            table = exc
     errors.seek(0)
     message = errors.read().decode(errors="replace").strip()
     if code != 0 or isinstance(table, Exception):
@@ -114,14 +119,27 @@ def _finish(path: str | Path, child: subprocess.Popen, errors):
     return json.loads(table.schema.metadata[b"fleet_version"]), table.replace_schema_metadata(None)
 
 
-def _received(pa, source):
+def _mapped(pa, output):
+    """The file's bytes as an Arrow buffer over a read-only map of it (None if the child left it
+    empty): the columns read from it point into the map, which lives as long as they do."""
+    size = os.fstat(output.fileno()).st_size
+    if not size:
+        return None
+    return pa.py_buffer(mmap.mmap(output.fileno(), size, prot=mmap.PROT_READ))
+
+
+def _received(pa, buffers):
     """The child's table from its one or two streams (``_child``), columns in the child's order."""
-    first = pa.ipc.open_stream(source).read_all()
+    if buffers[0] is None:
+        raise pa.ArrowInvalid("the child wrote no rows")
+    first = pa.ipc.open_stream(buffers[0]).read_all()
     meta = first.schema.metadata
     names = json.loads(meta[b"fleet_columns"])
     if len(names) == first.num_columns:
         return first
-    second = pa.ipc.open_stream(source).read_all()
+    if buffers[1] is None:
+        raise pa.ArrowInvalid("the child wrote no text columns")
+    second = pa.ipc.open_stream(buffers[1]).read_all()
     if second.num_rows != first.num_rows:
         raise pa.ArrowInvalid(f"the child's two streams hold {first.num_rows} and {second.num_rows} rows")
     columns = {name: first.column(name) for name in first.column_names}
@@ -130,7 +148,8 @@ def _received(pa, source):
 
 
 def _child() -> None:
-    """Read the request on stdin, write the rows on stdout with the data version in the schema's metadata.
+    """Read the request on stdin, write the rows into the files it names (open descriptors: ``fds``),
+    the data version in the first stream's schema metadata.
 
     ADBC's low-level API, not its DB-API module: that one imports pandas (a fifth of a second
     of each child's start).
@@ -159,8 +178,8 @@ def _child() -> None:
     parts = [table.select(rest), table.select(text)] if rest and text else [table]
     parts[0] = parts[0].replace_schema_metadata({"fleet_version": json.dumps(version),
                                                  "fleet_columns": json.dumps(table.column_names)})
-    for part in parts:
-        with pa.ipc.new_stream(sys.stdout.buffer, part.schema) as stream:
+    for part, fd in zip(parts, request["fds"]):
+        with open(fd, "wb", closefd=False) as out, pa.ipc.new_stream(out, part.schema) as stream:
             stream.write_table(part)
 
 

@@ -158,7 +158,8 @@ class Estimate(_Tombstoned, Base):
     quote: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[int] = mapped_column(ForeignKey("ingest_batch.id"), index=True)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("estimate.id"), index=True)
+    # looked up through ix_estimate_correction (``supersedes_id = x`` implies its condition)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("estimate.id"))
     retraction_batch_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_batch.id"))
     # sha256 of the identifying fields: a re-import of the same row is skipped
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
@@ -169,6 +170,9 @@ class Estimate(_Tombstoned, Base):
         # touches the table (migration 0007)
         Index("ix_estimate_correction", "supersedes_id", "recorded_at", "retracted_at",
               sqlite_where=text("supersedes_id IS NOT NULL"), postgresql_where=text("supersedes_id IS NOT NULL")),
+        # retracted rows only: "recorded or retracted since T" reads two indexes, not the table (migration 0008)
+        Index("ix_estimate_retracted", "retracted_at",
+              sqlite_where=text("retracted_at IS NOT NULL"), postgresql_where=text("retracted_at IS NOT NULL")),
         CheckConstraint(_either("scope", Scope), name="scope"),
         CheckConstraint(_either("status", Status), name="status"),
         CheckConstraint(_either("certainty", Certainty), name="certainty"),

@@ -12,7 +12,7 @@ import os
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Float, Integer, Text, and_, cast, exists, func, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from fleet import sqlite_reader
@@ -103,16 +103,14 @@ def _child_frame(session: Session, condition) -> pd.DataFrame | None:
     if top < CHILD_READ_MIN:
         return None
     version = session.execute(select(StoreState.version).where(StoreState.id == 1)).scalar()
-    columns = [cast(getattr(Estimate, c), _CHILD_TYPES[c][0]).label(c) if c in _CHILD_TYPES else getattr(Estimate, c)
-               for c in ESTIMATE_FRAME_COLUMNS]
+    columns = [getattr(Estimate, c) for c in ESTIMATE_FRAME_COLUMNS]
     n = max(1, min(os.cpu_count() or 1, CHILD_READ_PARTS))
     lows = [top * i // n for i in range(n)]  # part i: ids above lows[i], up to the next part's low
     parts = [select(*columns).where(condition, Estimate.id > low, *([] if high is None else [Estimate.id <= high]))
              .order_by(Estimate.id) for low, high in zip(lows, [*lows[1:], None])]
     compile_ = {"compile_kwargs": {"literal_binds": True}}
-    arrow = {c: arrow_type for c, (_, arrow_type) in _CHILD_TYPES.items()}
     got = sqlite_reader.read(path, *(str(part.compile(session.get_bind(), **compile_)) for part in parts),
-                             types={**arrow, "valid_on": "timestamp[s]", "recorded_at": "timestamp[us]"})
+                             types=_CHILD_TYPES)
     if got is None or got[0] != version:
         return None
     import pyarrow as pa
@@ -131,13 +129,15 @@ ESTIMATE_NUMBERS = ("count", "count_low", "count_high", "h100e", "h100e_low", "h
 ESTIMATE_IDS = ("id", "organisation_id", "batch_id")  # never NULL (Postgres' INTEGER reads as int32 in Arrow)
 ESTIMATE_TEXT = ("scope", "cluster", "status", "certainty", "access", "country", "source_url", "extra_source_urls",
                  "source_title", "quote", "note")
-# What the child readers cast each column to, in SQL (SQLite keeps each value's own storage
-# class, and ADBC types a column from the values it meets) and then in Arrow (pandas' "str" is
-# Arrow's large_string; a column NULL in every row comes typed as integers); days and stamps,
-# stored as ISO 8601 text, are cast in Arrow only
-_CHILD_TYPES = {**dict.fromkeys(ESTIMATE_IDS, (Integer, "int64")),
-                **dict.fromkeys(ESTIMATE_NUMBERS, (Float, "float64")),
-                **dict.fromkeys(ESTIMATE_TEXT, (Text, "large_string"))}
+# What the child readers cast each column to in Arrow. ADBC types a column from the values it
+# meets, and the columns' affinities keep those of one kind: integers in the id and count
+# columns (a column where integers and reals meet comes as reals), reals in the float ones,
+# text in the text ones. A column NULL in every row comes typed as integers; pandas' "str" is
+# Arrow's large_string; days and stamps are stored as ISO 8601 text. Casting in SQL instead
+# cost each child a tenth of its query.
+_CHILD_TYPES = {**dict.fromkeys(ESTIMATE_IDS, "int64"), **dict.fromkeys(ESTIMATE_NUMBERS, "float64"),
+                **dict.fromkeys(ESTIMATE_TEXT, "large_string"), "valid_on": "timestamp[s]",
+                "recorded_at": "timestamp[us]"}
 
 
 def estimates_frame(session: Session, *, known_at: datetime | None = None,

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleet.db import make_engine
 from fleet.view_state import decode
-from fleet.views import SessionStore, build_view, load_all
+from fleet.views import SessionStore, build_view, load_all, overview
 from fleet.views.rich_poor import THRESHOLDS, parse_threshold
 from fleet.vocab import GPU_RICH_H100E
 
@@ -81,3 +84,14 @@ def test_threshold_marks_parse(text, expected):
 def test_threshold_off_the_marks_is_refused(text, message):
     with pytest.raises(ValueError, match=message):
         parse_threshold(text)
+
+
+NAMES = ["Meta", "Google DeepMind", "xAI", "AT&T", "50% Labs", "Zhipu/智谱", "a#b?c=d", "  spaced  ", "", "tab\there",
+         "e\u0301", "semi;colon", "plus+one", "~tilde.under_score-dash"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=20), max_size=30))
+def test_org_page_urls_are_each_name_s_org_page_url(names):
+    names = pd.Series(NAMES + names, dtype="str")
+    assert list(overview.org_page_urls(names)) == [overview.org_page_url(n) for n in names]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 
 from fleet.analytics.distribution import RICH, split
@@ -41,9 +42,23 @@ def short_number(value: float) -> str:
     return f"{value:g}"
 
 
+ORG_PAGE = "/organisation?org="
+_PLAIN_NAME = r"[A-Za-z0-9_.~ -]*"  # characters ``quote`` keeps as they are, and the space
+
+
 def org_page_url(name: str) -> str:
     """The Organisation page's link for ``name`` (url-encoded, so a name can never break out)."""
-    return "/organisation?org=" + quote(str(name), safe="")
+    return ORG_PAGE + quote(str(name), safe="")
+
+
+def org_page_urls(names: pd.Series) -> np.ndarray:
+    """``org_page_url`` of each name: a plain name (most of them) by one vectorised replace of its
+    spaces, the rest one by one (10,000 ``quote`` calls were a tenth of a second of a cold Overview)."""
+    names = names.astype("str")
+    plain = names.str.fullmatch(_PLAIN_NAME).to_numpy(dtype=bool, na_value=False)
+    urls = (ORG_PAGE + names.str.replace(" ", "%20", regex=False)).to_numpy(dtype=object)
+    urls[~plain] = [org_page_url(n) for n in names[~plain]]
+    return urls
 
 
 def holders(state: FleetState, *, details: bool = False) -> pd.DataFrame:
@@ -68,7 +83,7 @@ def leaderboard(store: Store, filters: Filters) -> pd.DataFrame:
     return pd.DataFrame({
         "Rank": totals["h100e"].round(0).rank(method="min", ascending=False).astype("int64").to_numpy(),
         "Organisation": totals["name"].to_numpy(),
-        "Organisation page": totals["name"].map(org_page_url).to_numpy(),
+        "Organisation page": org_page_urls(totals["name"]),
         "Kind": totals["kind"].to_numpy(),
         "Country": totals["country"].map(country_name).to_numpy(),
         h100e_column(basis): totals["h100e"].round(0).to_numpy(),

@@ -84,10 +84,12 @@ def read(path: str | Path, *parts: str, types: dict[str, str] | None = None):
 
 
 def _output():
-    """A file for one of a child's streams: in memory (Linux), else an unnamed temporary file."""
-    if hasattr(os, "memfd_create"):
+    """A file for one of a child's streams: in memory (Linux), else -- no ``memfd_create``, or a
+    sandbox that refuses it -- an unnamed temporary file."""
+    try:
         return open(os.memfd_create("fleet-read", os.MFD_CLOEXEC), "w+b")
-    return tempfile.TemporaryFile()
+    except (AttributeError, OSError):
+        return tempfile.TemporaryFile()
 
 
 def _start(path: str | Path, request: dict, outputs: list, errors) -> subprocess.Popen:

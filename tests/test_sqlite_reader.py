@@ -201,6 +201,19 @@ def test_a_child_that_leaves_no_whole_stream_falls_back_with_a_warning(sqlite_se
     assert "failed (exit 0)" in caplog.text
 
 
+@pytest.mark.parametrize("memfd", ["refused", "missing"])
+def test_without_memory_files_the_children_write_into_temporary_files(sqlite_seeded, monkeypatch, memfd):
+    if memfd == "missing":
+        monkeypatch.delattr(os, "memfd_create", raising=False)
+    else:
+        monkeypatch.setattr(os, "memfd_create", lambda *args: (_ for _ in ()).throw(OSError(38, "not allowed here")))
+    sql = "SELECT id, source_url, count FROM estimate ORDER BY id"
+    version, [table] = sqlite_reader.read(sqlite_seeded.url.database, sql)
+    with Session(sqlite_seeded) as session:
+        rows = session.connection().exec_driver_sql(sql).all()
+    assert [tuple(r.values()) for r in table.to_pylist()] == [tuple(r) for r in rows] and len(rows) > 100
+
+
 def test_the_rows_are_read_in_place_from_files_the_children_have_left(sqlite_seeded):
     """Each child writes its streams into files of its own and exits; the parent maps them (no copy,
     no child waiting for the parent to drain another's pipe), and the files go with the columns."""

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 # the child finds this package wherever the parent was started from, and says what failed in one line
 _CHILD = f"""
 import os, sys
+sys.modules["numpy"] = None  # pyarrow runs without numpy, whose import was a third of the child's start
 sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
 from fleet.sqlite_reader import _child
 try:

@@ -147,19 +147,23 @@ def test_write_sessions_and_small_stores_read_through_the_driver(sqlite_seeded, 
 
 
 def test_the_child_loads_no_other_sqlite_library(sqlite_seeded):
-    """Two SQLite libraries in one process break its POSIX locks: the child must load ADBC's only."""
-    script = ("import io, json, os, sys\n"
-              "fds = [os.open(os.devnull, os.O_WRONLY) for _ in range(2)]\n"
-              "request = json.dumps({'path': sys.argv[1], 'sql': 'SELECT 1', 'fds': fds}).encode()\n"
-              "sys.stdin = io.TextIOWrapper(io.BytesIO(request))\n"
-              "from fleet import sqlite_reader\n"
-              "sqlite_reader._child()\n"
-              "sys.stderr.write(json.dumps(sorted(sys.modules)))\n")
-    done = subprocess.run([sys.executable, "-c", script, sqlite_seeded.url.database], capture_output=True, text=True,
-                          check=True)
+    """Two SQLite libraries in one process break its POSIX locks: the child must load ADBC's only.
+    Nor numpy: pyarrow runs without it, and importing it was a third of the child's start."""
+    dump = "import json; sys.stderr.write(json.dumps(sorted(k for k, v in sys.modules.items() if v is not None)))"
+    script = sqlite_reader._CHILD.replace("os._exit(0)", dump)
+    assert script != sqlite_reader._CHILD
+    sink = os.open(os.devnull, os.O_WRONLY)
+    try:
+        request = json.dumps({"path": sqlite_seeded.url.database, "sql": "SELECT id, valid_on FROM estimate",
+                              "types": {"valid_on": "timestamp[s]"}, "fds": [sink, sink]})
+        done = subprocess.run([sys.executable, "-c", script], input=request, capture_output=True, text=True,
+                              check=True, pass_fds=[sink])
+    finally:
+        os.close(sink)
     loaded = json.loads(done.stderr)
-    assert "adbc_driver_sqlite" in loaded
+    assert {"adbc_driver_sqlite", "pyarrow"} <= set(loaded)
     assert not {"sqlite3", "_sqlite3", "sqlalchemy"} & set(loaded)
+    assert not any(name == "numpy" or name.startswith("numpy.") for name in loaded)
 
 
 def _bases(column) -> set[int]:

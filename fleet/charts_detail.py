@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from fleet.charts_projection import FONT, PALETTE, empty, safe
+from fleet.charts_projection import FONT, PALETTE, TEMPLATE, empty, safe
 
 QUALITATIVE = [*PALETTE, "#2c3e50", "#f1c40f", "#95a5a6", "#e84393", "#00b894", "#6c5ce7", "#fd79a8", "#636e72"]
 RICH_POOR = {"GPU-rich": "#c0392b", "GPU-poor": "#1f4e79"}
@@ -20,7 +20,7 @@ RICH_POOR = {"GPU-rich": "#c0392b", "GPU-poor": "#1f4e79"}
 
 def layout(fig: go.Figure, title: str, *, height: int = 460) -> go.Figure:
     fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template="plotly_white",
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template=TEMPLATE,
                       hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "top", "y": -0.14,
                                                              "xanchor": "left", "x": 0})
     return fig

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fleet.analytics.distribution import POOR, RICH
-from fleet.charts_projection import safe
+from fleet.charts_projection import TEMPLATE, safe
 from fleet.views.overview import short_number
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
@@ -25,7 +25,7 @@ COLOUR = {RICH: "#c0392b", POOR: "#1f4e79"}
 
 def styled(fig: go.Figure, title: str, *, height: int = 460) -> go.Figure:
     fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template="plotly_white",
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template=TEMPLATE,
                       hoverlabel={"namelength": -1},
                       legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1})
     return fig

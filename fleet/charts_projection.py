@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from fleet.projection_views import ALL, RUN, RUN_HIGH, RUN_LOW, flops_col
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+# Every Fleet figure is styled on this template, which is made plotly's default as well: a new
+# Figure otherwise starts on plotly's own default, validating and deep-copying that template only
+# to have it replaced (most of a small chart's drawing: the Overview's top 20, 0.15 s -> 0.035 s).
+TEMPLATE = "plotly_white"
+pio.templates.default = TEMPLATE
 PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#e67e22", "#16a085", "#7f8c8d", "#d35400"]
 LINE_STYLE = {
     "estimates (combined)": {"color": "#1f4e79", "width": 2.5},
@@ -35,7 +41,7 @@ def safe(value):
 
 def styled(fig: go.Figure, title: str, y_title: str, *, height: int = 460) -> go.Figure:
     fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template="plotly_white",
+                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template=TEMPLATE,
                       hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "top", "y": -0.14,
                                                              "xanchor": "left", "x": 0})
     fig.update_yaxes(type="log", title=y_title, exponentformat="power")
@@ -48,7 +54,7 @@ def empty(title: str, message: str = "No data for these settings.") -> go.Figure
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    fig.update_layout(title={"text": safe(title), "x": 0}, height=240, template="plotly_white")
+    fig.update_layout(title={"text": safe(title), "x": 0}, height=240, template=TEMPLATE)
     return fig
 
 

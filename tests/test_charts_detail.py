@@ -3,6 +3,7 @@ smallest folded into one "Other" trace beyond MAX_TRACES, values exactly the tab
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import numpy as np
@@ -52,3 +53,18 @@ def test_lines_keep_gaps_as_gaps():
 def test_an_empty_table_draws_the_empty_figure():
     fig = stacked(table(0).reindex(columns=["Date", "Chip", "H100e (8bit basis)"]), "Chip", "H100e (8bit basis)", "t")
     assert len(fig.data) == 0 and fig.layout.annotations[0].text
+
+
+def test_a_figure_is_the_same_whatever_template_plotly_would_start_it_on(monkeypatch):
+    """Fleet makes its template plotly's default (a new figure no longer validates and copies plotly's
+    own, only to replace it): the figures come out exactly as when they started on plotly's."""
+    import plotly.io as pio
+
+    from fleet.charts_projection import TEMPLATE
+
+    assert pio.templates.default == TEMPLATE
+    ours = json.loads(stacked(table(3), "Chip", "H100e (8bit basis)", "t").to_json())
+    monkeypatch.setattr(pio.templates, "default", "plotly")
+    theirs = json.loads(stacked(table(3), "Chip", "H100e (8bit basis)", "t").to_json())
+    assert ours == theirs
+    assert ours["layout"]["template"]["layout"]["plot_bgcolor"] == "white"  # plotly_white's, not plotly's #E5ECF6

@@ -24,7 +24,8 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, Rows, rows
+from fleet.analytics import candidates
+from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, Rows
 
 STRIDE = 1 << 32
 CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes
@@ -135,7 +136,7 @@ def _by_holder(inside: np.ndarray, holder: np.ndarray, limit: int) -> list[np.nd
     """
     if len(inside) <= limit:
         return [inside]
-    holders, which, counts = np.unique(holder, return_inverse=True, return_counts=True)
+    _, which, counts = np.unique(holder, return_inverse=True, return_counts=True)
     part_of = (np.cumsum(counts) - counts) // limit  # by the rows of the holders before it
     ids = part_of[which]
     return [inside[ids == k] for k in np.unique(part_of)]
@@ -145,7 +146,7 @@ def _spans(estimates: pd.DataFrame, dates: list[date], options: CombineOptions
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per row that can count at some date: the first and one-past-last date index it is stacked for,
     its position in ``estimates`` and its holder (from the rule's own arrays: no working frame is built)."""
-    r = rows(estimates, options)
+    r = candidates.rows(estimates, options)
     if not len(r.row):
         nothing = np.array([], dtype="int64")
         return nothing, nothing, nothing, nothing

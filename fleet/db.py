@@ -14,17 +14,19 @@ That is what lets a snapshot rebuild exactly the data it showed.
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_SCRATCH = "fleet_scratch"  # a pooled connection's info: [(schema, folder)] attached by attach_scratch
 
 
 def now_utc() -> datetime:
@@ -50,10 +52,30 @@ def _install_sqlite_hooks(engine: Engine, foreign_keys: bool) -> None:
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn, record):  # noqa: ANN001
+        # After the pool's reset has ended any transaction: only then can SQLite detach a file.
+        for schema, folder in record.info.pop(_SCRATCH, ()):
+            if dbapi_conn is not None:
+                dbapi_conn.execute(f"DETACH DATABASE {schema}")
+            shutil.rmtree(folder)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
         immediate = conn.get_execution_options().get("fleet_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def attach_scratch(connection: Connection, path: Path, folder: Path) -> str:
+    """Attach the SQLite file ``path`` to ``connection`` for the rest of its transaction; the
+    schema name to read it by. SQLite cannot detach a file its open transaction has read, so
+    the file is detached, and ``folder`` (holding it) removed, when the connection goes back
+    to the pool, after the commit or rollback."""
+    scratch = connection.info.setdefault(_SCRATCH, [])
+    schema = f"fleet_scratch_{len(scratch)}"
+    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {schema}", (str(path),))
+    scratch.append((schema, folder))
+    return schema
 
 
 def make_engine(url: str, *, sqlite_foreign_keys: bool = True, **kwargs) -> Engine:

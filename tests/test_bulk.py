@@ -40,7 +40,8 @@ def frame(rows: int = ROWS) -> pd.DataFrame:
     x[idx % 5 == 0] = np.nan
     code = pd.Series([["plain", "it's", '=SUM(A1)', "Zürich", "  spaced "][i % 5] for i in idx], dtype="str")
     code[idx % 11 == 0] = None
-    body = pd.Series([f"line {i}\nsecond" if i >= bulk.SMALL else None for i in idx], dtype=object)  # first rows all None
+    # the first chunk's rows all None: that chunk's Arrow column has no type of its own
+    body = pd.Series([f"line {i}\nsecond" if i >= bulk.SMALL else None for i in idx], dtype=object)
     return pd.DataFrame({
         "id": idx + 1,
         "n": n, "x": x, "flag": idx % 3 == 0, "code": code, "body": body,

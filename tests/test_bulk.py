@@ -40,7 +40,7 @@ def frame(rows: int = ROWS) -> pd.DataFrame:
     x[idx % 5 == 0] = np.nan
     code = pd.Series([["plain", "it's", '=SUM(A1)', "Zürich", "  spaced "][i % 5] for i in idx], dtype="str")
     code[idx % 11 == 0] = None
-    # the first chunk's rows all None: that chunk's Arrow column has no type of its own
+    # with CHUNK = SMALL, the first chunk's rows are all None: its Arrow column has no type of its own
     body = pd.Series([f"line {i}\nsecond" if i >= bulk.SMALL else None for i in idx], dtype=object)
     return pd.DataFrame({
         "id": idx + 1,
@@ -76,6 +76,7 @@ def attached(conn) -> list[str]:
 
 def test_bulk_stores_what_a_core_insert_stores(tables, tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the staging folders go
+    monkeypatch.setattr(bulk, "CHUNK", bulk.SMALL)  # two chunks
     data = frame()
     with write_session(tables) as (session, _):
         assert bulk.bulk_insert(session, PAIR[0], data, COLUMNS, constants=CONSTANTS) == ROWS

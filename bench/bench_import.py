@@ -111,7 +111,7 @@ def run_floor(csv_path: Path, db_path: Path) -> dict:
     """What SQLite alone costs to store these rows in Fleet's schema: the rows already typed,
     resolved and fingerprinted in a table of another file (a Fleet import made them, not
     timed), then timed: one ``INSERT INTO estimate SELECT`` (CHECKs and foreign keys
-    enforced), the seven indexes rebuilt, the WAL commit -- the bulk path with no Python in it."""
+    enforced), the indexes rebuilt, the WAL commit -- the bulk path with no Python in it."""
     source = db_path.with_name("typed.db")
     spec = next(s for s in (synthetic.QUICK, synthetic.FULL) if synthetic.import_csv(s) == csv_path)
     prepare_store(source, spec)  # the same organisations and chips, so the same ids
@@ -201,7 +201,7 @@ def run(quick: bool, repeat: int = 1) -> list[dict]:
     vs_plain = fleet["seconds"] / plain["seconds"]
     speedup = to_sql["seconds"] / fleet["seconds"]
     return [
-        row(f"{label}, SQLite floor (typed rows: INSERT ... SELECT + 7 index builds + WAL commit) vs "
+        row(f"{label}, SQLite floor (typed rows: INSERT ... SELECT + index builds + WAL commit) vs "
             "csv+executemany (s)", floor["seconds"], plain["seconds"], "report", True),
         row(f"{label}, fleet vs csv+executemany (s)", fleet["seconds"], plain["seconds"], "<= 1.5x", vs_plain <= 1.5),
         # CPU seconds (all threads) of the same runs: the wall ratio moves with other jobs' load

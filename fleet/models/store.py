@@ -134,7 +134,7 @@ class Estimate(_Tombstoned, Base):
     __tablename__ = "estimate"
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    chip_id: Mapped[int | None] = mapped_column(ForeignKey("chip.id"), index=True)
+    chip_id: Mapped[int | None] = mapped_column(ForeignKey("chip.id"))  # no index of its own: migration 0009
     # chips when chip_id is set ...
     count: Mapped[int | None] = mapped_column(BigInteger)
     count_low: Mapped[int | None] = mapped_column(BigInteger)

@@ -111,7 +111,10 @@ def run_floor(csv_path: Path, db_path: Path) -> dict:
     """What SQLite alone costs to store these rows in Fleet's schema: the rows already typed,
     resolved and fingerprinted in a table of another file (a Fleet import made them, not
     timed), then timed: one ``INSERT INTO estimate SELECT`` (CHECKs and foreign keys
-    enforced), the indexes rebuilt, the WAL commit -- the bulk path with no Python in it."""
+    enforced), the indexes Fleet's bulk path drops rebuilt as it does, the WAL commit -- the
+    bulk path with no Python in it."""
+    from fleet.ingest.bulk import _sqlite_bulk_mode
+
     source = db_path.with_name("typed.db")
     spec = next(s for s in (synthetic.QUICK, synthetic.FULL) if synthetic.import_csv(s) == csv_path)
     prepare_store(source, spec)  # the same organisations and chips, so the same ids
@@ -121,15 +124,11 @@ def run_floor(csv_path: Path, db_path: Path) -> dict:
         conn.execute(f"PRAGMA {pragma}")
     conn.execute("ATTACH ? AS typed", (str(source),))
     conn.execute("INSERT INTO ingest_batch SELECT * FROM typed.ingest_batch")
-    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'estimate' "
-                           "AND sql IS NOT NULL").fetchall()
+    adding = conn.execute("SELECT count(*) FROM typed.estimate").fetchone()[0]
     started, cpu = time.perf_counter(), time.process_time()
     conn.execute("BEGIN IMMEDIATE")
-    for name, _ in indexes:
-        conn.execute(f'DROP INDEX "{name}"')
-    conn.execute("INSERT INTO estimate SELECT * FROM typed.estimate")
-    for _, sql in indexes:
-        conn.execute(sql)
+    with _sqlite_bulk_mode(conn, "estimate", adding):  # the indexes dropped and rebuilt as Fleet's bulk path does
+        conn.execute("INSERT INTO estimate SELECT * FROM typed.estimate")
     conn.execute("COMMIT")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     counts = [conn.execute(f"SELECT count(*) FROM {db}.estimate").fetchone()[0] for db in ("main", "typed")]

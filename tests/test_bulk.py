@@ -11,8 +11,8 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Integer, LargeBinary, MetaData, String,
-                        Table, Text, insert, select, text)
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, insert, select, text)
 
 from fleet.db import write_session
 from fleet.ingest import bulk
@@ -24,6 +24,8 @@ PAIR = [Table(name, metadata, Column("id", Integer, primary_key=True), Column("n
               Column("x", Float), Column("flag", Boolean), Column("code", String(20)), Column("body", Text),
               Column("on", Date), Column("at", DateTime), Column("batch", Integer), Column("stamp", DateTime))
         for name in ("bulk_rows", "core_rows")]
+Index("ix_bulk_rows_code_on", PAIR[0].c.code, PAIR[0].c.on)
+Index("ix_bulk_rows_flagged", PAIR[0].c.n, sqlite_where=PAIR[0].c.flag, postgresql_where=PAIR[0].c.flag)
 WITH_BLOB = Table("bulk_blob", metadata, Column("id", Integer, primary_key=True), Column("doc", LargeBinary),
                   Column("code", String(20)))
 CONSTANTS = {"batch": 7, "stamp": datetime(2026, 11, 29, 12, 0, 0, 123456)}
@@ -147,3 +149,27 @@ def test_many_staged_writes_in_one_transaction_each_get_their_own_file(tables):
         assert session.execute(text("SELECT count(*) FROM bulk_rows")).scalar_one() == len(data)
     with write_session(tables) as (session, _):  # the pooled connection starts clean again
         assert attached(session.connection()) == []
+
+
+def test_sqlite_load_bigger_than_the_table_rebuilds_its_full_indexes_and_keeps_partial_ones(tables, monkeypatch):
+    if tables.dialect.name != "sqlite":
+        pytest.skip("the index rebuild is SQLite's")
+    monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", bulk.SMALL)
+    with tables.connect() as conn:
+        schema = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'bulk_rows' "
+                                      "ORDER BY name").fetchall()
+    statements: list[str] = []
+    with write_session(tables) as (session, _):
+        driver = session.connection().connection.driver_connection
+        driver.set_trace_callback(statements.append)
+        bulk.bulk_insert(session, PAIR[0], frame(), COLUMNS, constants=CONSTANTS)
+        driver.set_trace_callback(None)
+        assert driver.execute("PRAGMA threads").fetchone()[0] == 0  # put back
+    assert [s for s in statements if s.startswith("DROP INDEX")] == ['DROP INDEX "ix_bulk_rows_code_on"']
+    with tables.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'bulk_rows' "
+                                    "ORDER BY name").fetchall() == schema
+        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        flagged = conn.exec_driver_sql("SELECT count(*) FROM bulk_rows INDEXED BY ix_bulk_rows_flagged "
+                                       "WHERE flag AND n IS NOT NULL").scalar_one()
+    assert flagged == sum(1 for row in stored(tables, PAIR[0]) if row[3] and row[1] is not None)

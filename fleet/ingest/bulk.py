@@ -16,6 +16,7 @@ any other write. It never commits.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -197,25 +198,30 @@ def _can_stage(connection: Connection, table: Table, columns: list[str]) -> bool
 @contextmanager
 def _sqlite_bulk_mode(driver, table_name: str, adding: int) -> Iterator[None]:
     """For a load bigger than the table: drop its indexes, insert, rebuild them (a sort
-    beats a million random index inserts), with a larger page cache meanwhile. All in the
+    beats a million random index inserts; SQLite's sorter may use every core meanwhile),
+    with a larger page cache. Partial indexes stay: they hold a few rows by design (retracted
+    ones, corrections), and each rebuild would read the whole table again. All in the
     caller's transaction, so no reader ever sees the table without its indexes."""
     cursor = driver.cursor()
-    cache = cursor.execute("PRAGMA cache_size").fetchone()[0]
+    cache, threads = (cursor.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "threads"))
     cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
     indexes: list[tuple[str, str]] = []
     if adding >= REBUILD_INDEXES_ABOVE:
         existing = cursor.execute(f'SELECT count(*) FROM "{table_name}"').fetchone()[0]
         if adding > existing:
-            indexes = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-                                     "AND sql IS NOT NULL", (table_name,)).fetchall()
+            indexes = cursor.execute(
+                "SELECT m.name, m.sql FROM sqlite_master AS m JOIN pragma_index_list(?) AS i ON i.name = m.name "
+                "WHERE m.type = 'index' AND m.sql IS NOT NULL AND NOT i.partial", (table_name,)).fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            cursor.execute(f"PRAGMA threads = {os.cpu_count() or 1}")
     try:
         yield
     finally:
         for _, sql in indexes:
             cursor.execute(sql)
         cursor.execute(f"PRAGMA cache_size = {cache}")
+        cursor.execute(f"PRAGMA threads = {threads}")
         cursor.close()
 
 

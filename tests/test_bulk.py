@@ -119,13 +119,13 @@ def test_sqlite_without_a_free_attach_slot_or_for_bytes_uses_multirow_inserts(ta
     docs = pd.DataFrame({"id": range(1, ROWS + 1), "doc": [b"\x00k%d" % i for i in range(ROWS)], "code": "c"})
     with write_session(tables) as (session, _):
         conn = session.connection()
-        assert not bulk._can_stage(conn, WITH_BLOB, ["id", "doc", "code"])
+        assert bulk._staging_slots(conn, WITH_BLOB, ["id", "doc", "code"]) == 0
         bulk.bulk_insert(session, WITH_BLOB, docs, ["id", "doc", "code"])
         driver = conn.connection.driver_connection
         limit = driver.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 1)
         try:
             bulk.bulk_insert(session, PAIR[0], data.iloc[:ROWS], COLUMNS, constants=CONSTANTS)  # staged
-            assert attached(conn) == ["fleet_scratch_0"] and not bulk._can_stage(conn, PAIR[0], COLUMNS)
+            assert attached(conn) == ["fleet_scratch_0"] and bulk._staging_slots(conn, PAIR[0], COLUMNS) == 0
             bulk.bulk_insert(session, PAIR[0], data.iloc[ROWS:], COLUMNS, constants=CONSTANTS)  # multi-row
         finally:
             driver.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, limit)
@@ -173,3 +173,30 @@ def test_sqlite_load_bigger_than_the_table_rebuilds_its_full_indexes_and_keeps_p
         flagged = conn.exec_driver_sql("SELECT count(*) FROM bulk_rows INDEXED BY ix_bulk_rows_flagged "
                                        "WHERE flag AND n IS NOT NULL").scalar_one()
     assert flagged == sum(1 for row in stored(tables, PAIR[0]) if row[3] and row[1] is not None)
+
+
+def test_sqlite_staging_in_parts_and_an_error_in_a_later_part_leaves_nothing(tables, tmp_path, monkeypatch):
+    if tables.dialect.name != "sqlite":
+        pytest.skip("the staging files are SQLite's path")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(bulk, "PART_ROWS", 2_000)
+    data = frame()
+    with write_session(tables) as (session, _):
+        bulk.bulk_insert(session, PAIR[0], data, COLUMNS, constants=CONSTANTS)
+        assert attached(session.connection()) == [f"fleet_scratch_{i}" for i in range(4)]  # 6,234 rows: 4 parts
+        records = [dict(zip([*COLUMNS, *CONSTANTS], row)) for row in bulk._rows(PAIR[1], data.assign(**CONSTANTS),
+                                                                               [*COLUMNS, *CONSTANTS])]
+        session.execute(insert(PAIR[1]), records)
+    assert stored(tables, PAIR[0]) == stored(tables, PAIR[1])
+    assert list(tmp_path.iterdir()) == []
+
+    bad = frame().assign(id=lambda f: f["id"] + ROWS)
+    bad["n"] = bad["n"].astype("Float64")
+    bad.loc[ROWS - 10, "n"] = 0.5  # the last part's rows cannot be stored as integers
+    with pytest.raises(Exception, match="0.5|truncat"):
+        with write_session(tables) as (session, _):
+            bulk.bulk_insert(session, PAIR[0], bad, COLUMNS, constants=CONSTANTS)
+    assert len(stored(tables, PAIR[0])) == ROWS  # the first parts' rows went with the rollback
+    with tables.connect() as conn:
+        assert attached(conn) == []
+    assert list(tmp_path.iterdir()) == []

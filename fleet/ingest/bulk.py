@@ -20,10 +20,12 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
+from functools import partial
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,7 @@ from fleet.db import attach_scratch
 SMALL = 5_000  # below this, Core insert: simpler, and the speed makes no difference
 REBUILD_INDEXES_ABOVE = 100_000
 CHUNK = 100_000
+PART_ROWS = 250_000  # rows per staging file (SQLite): the next part is written while this one is copied in
 BULK_CACHE_KIB = 256 * 1024
 
 
@@ -161,38 +164,65 @@ def _stage(path: Path, reader: pa.RecordBatchReader) -> None:
         cursor.adbc_ingest("rows", reader, mode="create")
 
 
-def _sqlite_staged(connection: Connection, table: Table, frame: pd.DataFrame, columns: list[str],
-                   literals: dict[str, str]) -> None:
-    """Insert through a staging file attached to the caller's connection: one ``INSERT ... SELECT``."""
+def _staged_parts(connection: Connection, table: Table, frame: pd.DataFrame, columns: list[str],
+                  parts: int) -> list[Callable[[], Path]]:
+    """Per part of the frame, a function that writes its rows into a staging file of its own
+    (in a new folder) and returns the folder."""
     dialect = connection.dialect
     types = [_arrow_type(table.c[c].type) for c in columns]
     schema = pa.schema([(f"c{i}", kind) for i, kind in enumerate(types)])
 
-    def batches() -> Iterator[pa.RecordBatch]:  # one chunk's Arrow columns at a time: memory stays flat
-        for start in range(0, len(frame), CHUNK):
-            chunk = frame.iloc[start:start + CHUNK]
+    def batches(low: int, high: int) -> Iterator[pa.RecordBatch]:  # a chunk's Arrow columns at a time
+        for start in range(low, high, CHUNK):
+            chunk = frame.iloc[start:min(start + CHUNK, high)]
             yield pa.RecordBatch.from_arrays(
                 [_arrow_column(chunk[c], table.c[c].type, k, dialect) for c, k in zip(columns, types)], schema=schema)
 
-    folder = Path(tempfile.mkdtemp(prefix="fleet-stage-"))
-    try:
-        _stage(folder / "rows.db", pa.RecordBatchReader.from_batches(schema, batches()))
-        staged = attach_scratch(connection, folder / "rows.db", folder)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # the error that got here is the one to report
-        raise
+    def stage(low: int, high: int) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix="fleet-stage-"))
+        try:
+            _stage(folder / "rows.db", pa.RecordBatchReader.from_batches(schema, batches(low, high)))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)  # the error that got here is the one to report
+            raise
+        return folder
+
+    bounds = [len(frame) * i // parts for i in range(parts + 1)]
+    return [partial(stage, low, high) for low, high in zip(bounds, bounds[1:])]
+
+
+def _sqlite_staged(connection: Connection, table: Table, frame: pd.DataFrame, columns: list[str],
+                   literals: dict[str, str], parts: int) -> None:
+    """Insert through staging files attached to the caller's connection, one ``INSERT ... SELECT``
+    each. A worker thread writes the next file (ADBC holds no GIL) while SQLite copies the last
+    one in (nor does ``sqlite3``): the two steps overlap on two cores."""
     targets = ", ".join(f'"{c}"' for c in [*columns, *literals])
-    sources = ", ".join([*schema.names, *literals.values()])
-    connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({targets}) SELECT {sources} FROM {staged}.rows')
+    sources = ", ".join([*(f"c{i}" for i in range(len(columns))), *literals.values()])
+    attached: set[Path] = set()
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-stage")
+    pending = [pool.submit(part) for part in _staged_parts(connection, table, frame, columns, parts)]
+    try:
+        for future in pending:
+            folder = future.result()
+            staged = attach_scratch(connection, folder / "rows.db", folder)
+            attached.add(folder)
+            connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({targets}) SELECT {sources} FROM {staged}.rows')
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for future in pending:  # after an error: files written but never attached
+            if future.done() and not future.cancelled() and future.exception() is None \
+                    and future.result() not in attached:
+                shutil.rmtree(future.result(), ignore_errors=True)
 
 
-def _can_stage(connection: Connection, table: Table, columns: list[str]) -> bool:
-    """Every column of a kind the staging file carries, and a free ATTACH slot on the connection."""
+def _staging_slots(connection: Connection, table: Table, columns: list[str]) -> int:
+    """How many staging files the connection can attach now (0 when a column is of a kind
+    they do not carry)."""
     if any(_arrow_type(table.c[c].type) is None for c in columns):
-        return False
+        return 0
     driver = connection.connection.driver_connection
     attached = sum(1 for row in driver.execute("PRAGMA database_list") if row[1] not in ("main", "temp"))
-    return attached < driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED)
+    return max(0, driver.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - attached)
 
 
 @contextmanager
@@ -248,10 +278,10 @@ def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: It
     driver = connection.connection.driver_connection
     if dialect.name == "sqlite":
         literals = {name: _literal(value, table.c[name].type, dialect) for name, value in constants.items()}
-        staged = _can_stage(connection, table, given)
+        parts = min(-(-len(frame) // PART_ROWS), _staging_slots(connection, table, given))
         with _sqlite_bulk_mode(driver, table.name, len(frame)):
-            if staged:  # NULLs cost nothing to bind in C: no need to look for empty columns
-                _sqlite_staged(connection, table, frame, given, literals)
+            if parts:  # NULLs cost nothing to bind in C: no need to look for empty columns
+                _sqlite_staged(connection, table, frame, given, literals, parts)
                 return len(frame)
             present = _filled(frame, given)
             for start in range(0, len(frame), CHUNK):  # Python values for one chunk at a time

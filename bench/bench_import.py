@@ -127,7 +127,8 @@ def run_floor(csv_path: Path, db_path: Path) -> dict:
     adding = conn.execute("SELECT count(*) FROM typed.estimate").fetchone()[0]
     started, cpu = time.perf_counter(), time.process_time()
     conn.execute("BEGIN IMMEDIATE")
-    with _sqlite_bulk_mode(conn, "estimate", adding):  # the indexes dropped and rebuilt as Fleet's bulk path does
+    # the indexes dropped and rebuilt as Fleet's bulk path does for an import (one batch id, one stamp)
+    with _sqlite_bulk_mode(conn, "estimate", adding, ("batch_id", "recorded_at")):
         conn.execute("INSERT INTO estimate SELECT * FROM typed.estimate")
     conn.execute("COMMIT")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu

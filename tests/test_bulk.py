@@ -25,6 +25,7 @@ PAIR = [Table(name, metadata, Column("id", Integer, primary_key=True), Column("n
               Column("on", Date), Column("at", DateTime), Column("batch", Integer), Column("stamp", DateTime))
         for name in ("bulk_rows", "core_rows")]
 Index("ix_bulk_rows_code_on", PAIR[0].c.code, PAIR[0].c.on)
+Index("ix_bulk_rows_batch", PAIR[0].c.batch, PAIR[0].c.x)  # led by a column the load sets to one value
 Index("ix_bulk_rows_flagged", PAIR[0].c.n, sqlite_where=PAIR[0].c.flag, postgresql_where=PAIR[0].c.flag)
 WITH_BLOB = Table("bulk_blob", metadata, Column("id", Integer, primary_key=True), Column("doc", LargeBinary),
                   Column("code", String(20)))
@@ -151,7 +152,7 @@ def test_many_staged_writes_in_one_transaction_each_get_their_own_file(tables):
         assert attached(session.connection()) == []
 
 
-def test_sqlite_load_bigger_than_the_table_rebuilds_its_full_indexes_and_keeps_partial_ones(tables, monkeypatch):
+def test_sqlite_load_bigger_than_the_table_rebuilds_its_indexes_but_partial_and_constant_led_ones(tables, monkeypatch):
     if tables.dialect.name != "sqlite":
         pytest.skip("the index rebuild is SQLite's")
     monkeypatch.setattr(bulk, "REBUILD_INDEXES_ABOVE", bulk.SMALL)
@@ -170,9 +171,12 @@ def test_sqlite_load_bigger_than_the_table_rebuilds_its_full_indexes_and_keeps_p
         assert conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'bulk_rows' "
                                     "ORDER BY name").fetchall() == schema
         assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+        by_batch = conn.exec_driver_sql("SELECT count(*) FROM bulk_rows INDEXED BY ix_bulk_rows_batch "
+                                        "WHERE batch = 7").scalar_one()
         flagged = conn.exec_driver_sql("SELECT count(*) FROM bulk_rows INDEXED BY ix_bulk_rows_flagged "
                                        "WHERE flag AND n IS NOT NULL").scalar_one()
     assert flagged == sum(1 for row in stored(tables, PAIR[0]) if row[3] and row[1] is not None)
+    assert by_batch == ROWS
 
 
 def test_sqlite_staging_in_parts_and_an_error_in_a_later_part_leaves_nothing(tables, tmp_path, monkeypatch):

@@ -226,12 +226,15 @@ def _staging_slots(connection: Connection, table: Table, columns: list[str]) -> 
 
 
 @contextmanager
-def _sqlite_bulk_mode(driver, table_name: str, adding: int) -> Iterator[None]:
+def _sqlite_bulk_mode(driver, table_name: str, adding: int, constant: Iterable[str] = ()) -> Iterator[None]:
     """For a load bigger than the table: drop its indexes, insert, rebuild them (a sort
     beats a million random index inserts; SQLite's sorter may use every core meanwhile),
-    with a larger page cache. Partial indexes stay: they hold a few rows by design (retracted
-    ones, corrections), and each rebuild would read the whole table again. All in the
-    caller's transaction, so no reader ever sees the table without its indexes."""
+    with a larger page cache. Two kinds of index stay, as each rebuild reads the whole table
+    again: partial ones, which hold a few rows by design (retracted ones, corrections), and
+    those led by a ``constant`` column (the batch id, the recorded_at stamp), whose new
+    entries all share one key and arrive in rowid order -- appended side by side, not
+    scattered. All in the caller's transaction, so no reader ever sees the table without
+    its indexes."""
     cursor = driver.cursor()
     cache, threads = (cursor.execute(f"PRAGMA {p}").fetchone()[0] for p in ("cache_size", "threads"))
     cursor.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
@@ -239,9 +242,12 @@ def _sqlite_bulk_mode(driver, table_name: str, adding: int) -> Iterator[None]:
     if adding >= REBUILD_INDEXES_ABOVE:
         existing = cursor.execute(f'SELECT count(*) FROM "{table_name}"').fetchone()[0]
         if adding > existing:
+            constant = list(constant)
             indexes = cursor.execute(
-                "SELECT m.name, m.sql FROM sqlite_master AS m JOIN pragma_index_list(?) AS i ON i.name = m.name "
-                "WHERE m.type = 'index' AND m.sql IS NOT NULL AND NOT i.partial", (table_name,)).fetchall()
+                "SELECT m.name, m.sql FROM sqlite_master AS m JOIN pragma_index_list(?1) AS i ON i.name = m.name "
+                "WHERE m.type = 'index' AND m.sql IS NOT NULL AND NOT i.partial AND (SELECT c.name FROM "
+                f"pragma_index_info(m.name) AS c WHERE c.seqno = 0) NOT IN ({', '.join(['?'] * len(constant))})",
+                (table_name, *constant)).fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
             cursor.execute(f"PRAGMA threads = {os.cpu_count() or 1}")
@@ -279,7 +285,7 @@ def bulk_insert(session: Session, table: Table, frame: pd.DataFrame, columns: It
     if dialect.name == "sqlite":
         literals = {name: _literal(value, table.c[name].type, dialect) for name, value in constants.items()}
         parts = min(-(-len(frame) // PART_ROWS), _staging_slots(connection, table, given))
-        with _sqlite_bulk_mode(driver, table.name, len(frame)):
+        with _sqlite_bulk_mode(driver, table.name, len(frame), constants):
             if parts:  # NULLs cost nothing to bind in C: no need to look for empty columns
                 _sqlite_staged(connection, table, frame, given, literals, parts)
                 return len(frame)

@@ -4,11 +4,12 @@ A million-row import cannot afford the ORM, nor even Core's per-row parameter
 processing: this module converts numbers and text column-wise, and other types once per
 *distinct* value through the column type's own bind processor (so dates and timestamps
 are stored exactly as SQLAlchemy would store them), then hands rows to the driver in
-chunks. On SQLite the rows go as Arrow batches into a private staging file through ADBC,
-whose driver binds every value in C, and then one ``INSERT ... SELECT`` from that file
+chunks. On SQLite the rows go as Arrow batches into private staging files through ADBC,
+whose driver binds every value in C, and then one ``INSERT ... SELECT`` per file
 (attached to the caller's connection, so the write stays in the caller's transaction)
-copies them in, with the table's indexes rebuilt after a load bigger than the table and
-constant columns such as the batch id written once into the statement as literals.
+copies them in, the next file written while the last is copied; the table's indexes are
+rebuilt after a load bigger than the table, and constant columns such as the batch id are
+written once into the statement as literals.
 Binding a million rows' values from Python had cost twice what SQLite itself spends on
 them. On Postgres, ``COPY ... FROM STDIN``. Small frames go through Core ``insert`` like
 any other write. It never commits.
@@ -23,8 +24,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 import numpy as np
@@ -34,6 +35,7 @@ from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Boolean, Date, DateTime, Float, Integer, String
 
+from fleet import sqlite_reader
 from fleet.db import attach_scratch
 
 SMALL = 5_000  # below this, Core insert: simpler, and the speed makes no difference
@@ -216,9 +218,9 @@ def _sqlite_staged(connection: Connection, table: Table, frame: pd.DataFrame, co
 
 
 def _staging_slots(connection: Connection, table: Table, columns: list[str]) -> int:
-    """How many staging files the connection can attach now (0 when a column is of a kind
-    they do not carry)."""
-    if any(_arrow_type(table.c[c].type) is None for c in columns):
+    """How many staging files the connection can attach now (0 without ADBC's SQLite driver,
+    or when a column is of a kind they do not carry)."""
+    if not sqlite_reader.available() or any(_arrow_type(table.c[c].type) is None for c in columns):
         return 0
     driver = connection.connection.driver_connection
     attached = sum(1 for row in driver.execute("PRAGMA database_list") if row[1] not in ("main", "temp"))

@@ -19,6 +19,7 @@ store (``login_attempt``) so limits hold across restarts and server processes.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
@@ -37,8 +38,15 @@ MAX_FAILURES_PER_NAME = 5
 MAX_FAILURES_PER_SESSION = 10
 LOCKOUT_WINDOW = timedelta(minutes=15)
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
+
+    Made on first use: hashing is slow by design (~0.1 s), and every process that imports
+    this module -- each app page, each CLI command -- would pay it at import."""
+    return _hasher.hash("not a password of anyone")
 
 
 class AuthError(Exception):
@@ -171,7 +179,7 @@ def lockout_remaining(session: Session, name: str, session_key: str, now: dateti
 
 def _verify(stored_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
 
 
 @pytest.fixture
@@ -45,3 +48,12 @@ def test_an_empty_store_says_how_to_seed(db_url, app_on):
     at = app_on(db_url)
     assert not at.exception
     assert any("fleet seed" in i.value for i in at.info)
+
+
+def test_the_frame_leaves_each_page_unimported_until_it_is_shown():
+    """A new server's first visitor waits for the imports of the page shown, not for every page's
+    (the Contribute pages bring httpx, pandera and the importer; argon2 hashes nothing at import)."""
+    code = ("import sys, fleet.ui.frame, fleet.auth; print(fleet.auth._dummy_hash.cache_info().currsize, "
+            "*(m for m in sys.modules if m.startswith('fleet.ui.pages.') or m in ('httpx', 'pandera')))")
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["0"]

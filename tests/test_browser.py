@@ -86,6 +86,19 @@ def test_every_page_loads_with_a_visible_chart_and_no_error(server, tab, path):
     assert tab.dialogs == []
 
 
+CONTRIBUTE = {"import": "Import estimates", "edit": "Edit", "audit": "Audit log", "scrapers": "Scrapers",
+              "scrapes": "Scrape runs", "snapshots": "Snapshots", "login": "Editor login"}
+
+
+@pytest.mark.parametrize("path", list(CONTRIBUTE))
+def test_every_contribute_page_loads_by_its_url(server, tab, path):
+    # each page's module is imported when the page is first shown (fleet.ui.frame._page)
+    tab.goto(f"{server}/{path}")
+    tab.get_by_role("heading", name=CONTRIBUTE[path], exact=True).wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    assert_no_error(tab)
+
+
 def test_a_link_with_parameters_restores_the_widgets(server, tab):
     tab.goto(f"{server}/?basis=bf16&planned=true&as_of=2024-12-31")
     tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)

@@ -1,22 +1,24 @@
 """The app's frame: navigation, the footer with attribution, and the error boundary.
 
 A page that raises shows a short apology and the error is logged on the server; users
-never see a stack trace. Streamlit's own control flow (``st.rerun``/``st.stop``) derives
+never see a stack trace.
+
+Each page's module is imported when the page is first shown (``_page``). The Contribute
+pages pull in the import, scraping and validation machinery (httpx, pandera, rich); a new
+server's first visitor to the overview would otherwise wait for all of it, ~0.5 s. Streamlit's own control flow (``st.rerun``/``st.stop``) derives
 from BaseException and passes through untouched.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import Callable
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from fleet.ui import editor, nav, snapshot_ui
-from fleet.ui.pages import (
-    audit_page, claims, edit_page, import_page, overview, projections, rich_poor, scrape_runs, scrapers_page,
-)
-from fleet.ui.pages import chips_page, countries, organisation, researchers, snapshots_page
 
 log = logging.getLogger("fleet.ui")
 
@@ -29,25 +31,39 @@ ATTRIBUTION = (
 )
 
 
+def _render(module: str) -> Callable[[], None]:
+    """The ``render`` of ``fleet.ui.pages.<module>``, imported on the first call."""
+    def render() -> None:
+        importlib.import_module(f"fleet.ui.pages.{module}").render()
+
+    render.__name__ = render.__qualname__ = module
+    return render
+
+
+def _page(module: str, title: str, icon: str, url_path: str, **options) -> st.Page:
+    # Streamlit knows a page by its url path (its script hash), not by the callable
+    return st.Page(_render(module), title=title, icon=icon, url_path=url_path, **options)
+
+
 def pages() -> dict[str, list]:
     return {
         "Explore": [
-            st.Page(overview.render, title="Overview", icon="🏆", url_path="overview", default=True),
-            st.Page(rich_poor.render, title="GPU-rich vs GPU-poor", icon="📊", url_path="rich-poor"),
-            st.Page(organisation.render, title="Organisation", icon="🏢", url_path="organisation"),
-            st.Page(chips_page.render, title="Chips", icon="🔲", url_path="chips"),
-            st.Page(researchers.render, title="Compute per researcher", icon="🧑‍🔬", url_path="researchers"),
-            st.Page(countries.render, title="Countries", icon="🌍", url_path="countries"),
-            st.Page(projections.render, title="Projections", icon="📈", url_path="projections"),
-            st.Page(claims.render, title="Claims", icon="⚖️", url_path="claims"),
+            _page("overview", "Overview", "🏆", "overview", default=True),
+            _page("rich_poor", "GPU-rich vs GPU-poor", "📊", "rich-poor"),
+            _page("organisation", "Organisation", "🏢", "organisation"),
+            _page("chips_page", "Chips", "🔲", "chips"),
+            _page("researchers", "Compute per researcher", "🧑‍🔬", "researchers"),
+            _page("countries", "Countries", "🌍", "countries"),
+            _page("projections", "Projections", "📈", "projections"),
+            _page("claims", "Claims", "⚖️", "claims"),
         ],
         "Contribute": [
-            st.Page(import_page.render, title="Import", icon="📥", url_path="import"),
-            st.Page(edit_page.render, title="Edit", icon="✏️", url_path="edit"),
-            st.Page(audit_page.render, title="Audit log", icon="📜", url_path="audit"),
-            st.Page(scrapers_page.render, title="Scrapers", icon="🕸️", url_path="scrapers"),
-            st.Page(scrape_runs.render, title="Scrape runs", icon="🧾", url_path="scrapes"),
-            st.Page(snapshots_page.render, title="Snapshots", icon="📌", url_path="snapshots"),
+            _page("import_page", "Import", "📥", "import"),
+            _page("edit_page", "Edit", "✏️", "edit"),
+            _page("audit_page", "Audit log", "📜", "audit"),
+            _page("scrapers_page", "Scrapers", "🕸️", "scrapers"),
+            _page("scrape_runs", "Scrape runs", "🧾", "scrapes"),
+            _page("snapshots_page", "Snapshots", "📌", "snapshots"),
             st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
         ],
     }

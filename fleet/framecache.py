@@ -176,6 +176,14 @@ def _by_use(directory: Path) -> list[Path]:
     return [p for _, p in sorted(used, key=lambda pair: pair[0], reverse=True)]
 
 
+def kept(directory: str | Path | None, key: tuple) -> bool:
+    """Is the frame for ``key`` on disk, or on its way there (``cached_frame`` would not load it)?"""
+    if not directory or str(directory) == "off":
+        return False
+    path = path_for(directory, key)
+    return path in _pending or path.exists()
+
+
 def cached_frame(directory: str | Path | None, key: tuple, load: Callable[[], pd.DataFrame], *,
                  release: bool = True) -> pd.DataFrame:
     """``load()``'s frame, from the file for ``key`` when there is one (``directory`` empty or

@@ -37,7 +37,7 @@ def estimates(directory: str | None, data_version: tuple, known_at: datetime | N
     edit, a few rows are read instead of the whole store.
     """
     url, version, mark = data_version
-    key, latest = ("estimates", *data_version, known_at), ("estimates-now", url)
+    key, latest = _estimates_key(data_version, known_at), ("estimates-now", url)
 
     def load() -> pd.DataFrame:
         with read_session(engine) as session:
@@ -53,6 +53,15 @@ def estimates(directory: str | None, data_version: tuple, known_at: datetime | N
     if known_at is None and mark is not None:
         framecache.remember(directory, latest, key, version, {"mark": mark.isoformat()})
     return frame
+
+
+def estimates_kept(directory: str | None, data_version: tuple, known_at: datetime | None) -> bool:
+    """Are the estimates at ``known_at`` for this data version kept on disk (``estimates`` reads the file)?"""
+    return framecache.kept(directory, _estimates_key(data_version, known_at))
+
+
+def _estimates_key(data_version: tuple, known_at: datetime | None) -> tuple:
+    return ("estimates", *data_version, known_at)
 
 
 def _refreshed(session, directory: str | None, latest: tuple, version: int) -> pd.DataFrame | None:

@@ -18,7 +18,7 @@ from typing import Callable
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from fleet.ui import editor, nav, snapshot_ui
+from fleet.ui import cached, editor, nav, snapshot_ui
 
 log = logging.getLogger("fleet.ui")
 
@@ -31,30 +31,35 @@ ATTRIBUTION = (
 )
 
 
-def _render(module: str) -> Callable[[], None]:
-    """The ``render`` of ``fleet.ui.pages.<module>``, imported on the first call."""
+def _render(module: str, live: bool) -> Callable[[], None]:
+    """The ``render`` of ``fleet.ui.pages.<module>``, imported on the first call.
+
+    A ``live`` page draws the live estimates (unless it shows a snapshot or a past state of
+    knowledge): their read starts first, to overlap the import (``cached.read_estimates_ahead``)."""
     def render() -> None:
+        if live and not _frozen_or_past():
+            cached.read_estimates_ahead()
         importlib.import_module(f"fleet.ui.pages.{module}").render()
 
     render.__name__ = render.__qualname__ = module
     return render
 
 
-def _page(module: str, title: str, icon: str, url_path: str, **options) -> st.Page:
+def _page(module: str, title: str, icon: str, url_path: str, *, live: bool = False, **options) -> st.Page:
     # Streamlit knows a page by its url path (its script hash), not by the callable
-    return st.Page(_render(module), title=title, icon=icon, url_path=url_path, **options)
+    return st.Page(_render(module, live), title=title, icon=icon, url_path=url_path, **options)
 
 
 def pages() -> dict[str, list]:
     return {
         "Explore": [
-            _page("overview", "Overview", "🏆", "overview", default=True),
-            _page("rich_poor", "GPU-rich vs GPU-poor", "📊", "rich-poor"),
-            _page("organisation", "Organisation", "🏢", "organisation"),
-            _page("chips_page", "Chips", "🔲", "chips"),
-            _page("researchers", "Compute per researcher", "🧑‍🔬", "researchers"),
-            _page("countries", "Countries", "🌍", "countries"),
-            _page("projections", "Projections", "📈", "projections"),
+            _page("overview", "Overview", "🏆", "overview", default=True, live=True),
+            _page("rich_poor", "GPU-rich vs GPU-poor", "📊", "rich-poor", live=True),
+            _page("organisation", "Organisation", "🏢", "organisation", live=True),
+            _page("chips_page", "Chips", "🔲", "chips", live=True),
+            _page("researchers", "Compute per researcher", "🧑‍🔬", "researchers", live=True),
+            _page("countries", "Countries", "🌍", "countries", live=True),
+            _page("projections", "Projections", "📈", "projections", live=True),
             _page("claims", "Claims", "⚖️", "claims"),
         ],
         "Contribute": [
@@ -67,6 +72,11 @@ def pages() -> dict[str, list]:
             st.Page(editor.render_login_page, title="Editor login", icon="🔑", url_path=editor.LOGIN_PATH),
         ],
     }
+
+
+def _frozen_or_past() -> bool:
+    """A snapshot (its frozen frames) or a past state of knowledge (``known_at``): not the live estimates."""
+    return snapshot_ui.PARAM in st.query_params or "known_at" in st.query_params
 
 
 def footer() -> None:

@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from fleet import allocator
 
 log = logging.getLogger(__name__)
-FORMAT = 4  # bump when a cached frame's columns or dtypes change
+FORMAT = 5  # bump when a cached frame's columns or dtypes change
 KEEP = 64  # an estimates frame is one file, a fleet state four, a page's tables one each and a manifest
 
 

@@ -94,8 +94,21 @@ def test_a_frame_from_another_store_or_of_other_columns_is_declined(seeded_engin
     other = frame.copy()
     other.loc[other.index[-1], "recorded_at"] = other["recorded_at"].iloc[-1] - pd.Timedelta(microseconds=1)
     assert since(seeded_engine, other, at) is None  # e.g. a store deleted and seeded again at the same path
-    assert since(seeded_engine, frame.drop(columns="note"), at) is None
+    assert since(seeded_engine, frame.drop(columns="cluster"), at) is None
     assert since(seeded_engine, frame, at) is not None
+
+
+def test_a_frame_with_the_details_is_refreshed_with_them(seeded_engine):
+    every = queries.ESTIMATE_FRAME_COLUMNS
+    with read_session(seeded_engine) as session:
+        frame = queries.estimates_frame(session, columns=every)
+    at = mark(seeded_engine)
+    add_estimate(seeded_engine, EDITOR, {**FIELDS, "note": "counted by hand"})
+    with read_session(seeded_engine) as session:
+        expected = queries.estimates_frame(session, columns=every)
+    refreshed = since(seeded_engine, frame, at)
+    pd.testing.assert_frame_equal(refreshed, expected)
+    assert refreshed["note"].iloc[-1] == "counted by hand"
 
 
 def test_when_much_of_the_store_changed_a_whole_read_is_asked_for(seeded_engine):
@@ -153,3 +166,11 @@ def test_what_changed_since_is_found_through_indexes_not_a_scan_of_every_estimat
             plan = " / ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {sql}"))
             assert "ix_estimate_recorded_at" in plan and "ix_estimate_retracted" in plan, plan
             assert "Seq Scan" not in plan, plan
+
+
+def test_a_read_of_unknown_columns_or_without_its_keys_is_refused(seeded_engine):
+    with read_session(seeded_engine) as session:
+        with pytest.raises(ValueError, match="power"):
+            queries.estimates_frame(session, columns=("id", "recorded_at", "power"))
+        with pytest.raises(ValueError, match="recorded_at"):
+            queries.estimates_frame(session, columns=("id", "count"))

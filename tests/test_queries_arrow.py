@@ -44,9 +44,10 @@ def test_the_arrow_read_equals_the_driver_read(pg_seeded):
         known_at = data_version(session)[1]
     add_estimate(seeded_engine, EDITOR, {**ODD, "count": "340000", "count_low": ""}, supersedes_id=first)
     retract_estimate(seeded_engine, EDITOR, first + 1, "withdrawn")
-    arrow, driver = both(seeded_engine)
+    arrow, driver = both(seeded_engine, columns=queries.ESTIMATE_FRAME_COLUMNS)  # the details too
     assert len(driver) > 100 and (driver["id"] == first).any()
     pd.testing.assert_frame_equal(arrow, driver)
+    pd.testing.assert_frame_equal(both(seeded_engine)[0], arrow[list(queries.ESTIMATE_ANALYSIS_COLUMNS)])
     then_arrow, then_driver = both(seeded_engine, known_at=known_at)
     pd.testing.assert_frame_equal(then_arrow, then_driver)
     some = driver["organisation_id"].drop_duplicates().head(3).astype(int).tolist()

@@ -17,7 +17,7 @@ from fleet.auth import Actor
 from fleet.db import make_engine, read_session
 from fleet.ingest.revert import revert_batch
 from fleet.models import AuditEntry, Chip, Estimate, IngestBatch, Organisation, RawDocumentRow
-from fleet.queries import estimates_frame
+from fleet.queries import ESTIMATE_FRAME_COLUMNS, estimates_frame
 from tests.factories import add_estimates, estimate_row
 from tests.scrape_helpers import DATA, EDITOR, EPOCH_FILES, scrape, serve_sources, snapshot
 from tests.webserver import FixtureServer
@@ -52,7 +52,7 @@ def _live(url: str, org: str) -> pd.DataFrame:
     with read_session(engine) as session:
         org_id = session.execute(select(Organisation.id).where(Organisation.name == org)).scalar_one()
         chips = dict(session.execute(select(Chip.id, Chip.name)).all())
-        frame = estimates_frame(session, organisation_ids=[org_id])
+        frame = estimates_frame(session, organisation_ids=[org_id], columns=ESTIMATE_FRAME_COLUMNS)
     engine.dispose()
     return frame.assign(chip=frame["chip_id"].map(chips))
 

@@ -87,6 +87,47 @@ def test_warm_fills_the_frame_cache_so_the_app_finds_the_state_without_combining
     engine.dispose()
 
 
+def _page_by_module():
+    import os
+
+    from fleet.ui.frame import _render
+
+    _render(os.environ["FLEET_TEST_PAGE"], live=True)()
+
+
+EXPLORE_MODULES = ("overview", "rich_poor", "organisation", "chips_page", "researchers", "countries", "projections",
+                   "claims")
+
+
+def test_warm_fills_each_page_s_default_view_so_a_new_server_builds_none(seeded_sqlite, tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from fleet.ui import cached
+    from fleet.views import load_all
+    from tests.apptest import ok
+
+    monkeypatch.setenv("FLEET_FRAME_CACHE_DIR", str(tmp_path))
+    result = invoke(seeded_sqlite, "warm")
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.stdout)["pages"]) == set(load_all())
+    built, build = [], cached.build_view
+    monkeypatch.setattr(cached, "build_view", lambda store, page_id, values: built.append(page_id)
+                        or build(store, page_id, values))
+    st.cache_resource.clear()  # as a new server process: only the warmed files
+    st.cache_data.clear()
+    monkeypatch.setenv("FLEET_DATABASE_URL", seeded_sqlite)
+    for module in EXPLORE_MODULES:
+        monkeypatch.setenv("FLEET_TEST_PAGE", module)
+        ok(AppTest.from_function(_page_by_module, default_timeout=120).run())
+    assert built == []  # every page with a registered view found its default view on disk
+    monkeypatch.setenv("FLEET_TEST_PAGE", "chips_page")
+    at = AppTest.from_function(_page_by_module, default_timeout=120)
+    at.query_params["show"] = "h100e"
+    ok(at.run())
+    assert built == ["chips"]  # another view state is built as before
+
+
 def test_warm_refuses_when_the_frame_cache_is_off(seeded_url, monkeypatch):
     monkeypatch.setenv("FLEET_FRAME_CACHE_DIR", "off")
     result = invoke(seeded_url, "warm")

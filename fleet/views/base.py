@@ -83,6 +83,11 @@ class SessionStore:
         self._memo[("estimates", known_at)] = estimates
         return self
 
+    def holding_fleet(self, filters: Filters, state: FleetState) -> "SessionStore":
+        """This store with the fleet state for ``filters`` already in hand (e.g. the materialised one)."""
+        self._memo[("fleet", filters)] = state
+        return self
+
     def organisations(self) -> pd.DataFrame:
         return self._once(("organisations",), lambda: self._read(queries.organisations_frame))
 
@@ -118,6 +123,10 @@ class ViewSpec:
 
     def all_params(self) -> tuple[Param, ...]:
         return (*SHARED, *self.params)
+
+    def default_values(self) -> dict[str, Any]:
+        """The view state of the page opened with no URL parameters, as ``fleet.ui.state.UrlState`` holds it."""
+        return {p.key: tuple(p.default_value()) if p.multi else p.default_value() for p in self.all_params()}
 
 
 VIEWS: dict[str, ViewSpec] = {}

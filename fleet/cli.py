@@ -90,38 +90,16 @@ def stats_cmd(ctx: typer.Context):
 @app.command("warm")
 def warm_cmd(ctx: typer.Context):
     """Compute what the app's pages first show into the frame cache: the estimates frame, the default
-    fleet state and every page's tables at its default view (the materialised current state).
-
-    Run after a bulk import on a big store, so that no visitor waits for it; ``make run`` runs it.
+    fleet state, every page's tables at its default view and the Projections page's series (the
+    materialised current state). Run after a bulk import on a big store, so that no visitor waits
+    for it; ``make run`` runs it.
     """
-    import time
+    from fleet import materialised
 
-    from fleet import framecache, materialised
-    from fleet.db import data_version
-    from fleet.view_state import Filters
-    from fleet.views import SessionStore, build_view, load_all
-    from fleet.views.base import compute_fleet
-
-    settings, engine = settings_of(ctx), engine_of(ctx)
+    settings = settings_of(ctx)
     if not settings.frame_cache_dir or settings.frame_cache_dir == "off":
         fail("the frame cache is off (FLEET_FRAME_CACHE_DIR); there is nothing to warm")
-    started = time.perf_counter()
-    with read_session(engine) as session:
-        version = (settings.database_url, *data_version(session))
-    frame = materialised.estimates(settings.frame_cache_dir, version, None, engine)
-    store, filters = SessionStore(engine).holding(None, frame), Filters.from_values({})
-    state = materialised.fleet_state(settings.frame_cache_dir, version, filters, lambda: compute_fleet(store, filters))
-    store.holding_fleet(filters, state)  # the pages' views combine the same state: not a second time
-    pages = {}
-    for page_id, spec in load_all().items():  # each page's tables as a new visitor's first view asks for them
-        began, values = time.perf_counter(), spec.default_values()
-        materialised.view(settings.frame_cache_dir, version, page_id, values,
-                          lambda: build_view(store, page_id, values))  # noqa: B023 (called at once)
-        pages[page_id] = round(time.perf_counter() - began, 2)
-    framecache.flush()  # the files are on disk when this returns
-    typer.echo(json.dumps({"estimates": len(frame), "organisations": len(state.holders), "as_of": str(filters.as_of),
-                           "folder": settings.frame_cache_dir, "pages": pages,
-                           "seconds": round(time.perf_counter() - started, 2)}))
+    typer.echo(json.dumps(materialised.warm(settings.frame_cache_dir, settings.database_url, engine_of(ctx))))
 
 
 @export_app.command("estimates")

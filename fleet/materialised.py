@@ -105,6 +105,58 @@ def view(directory: str | None, data_version: tuple, page_id: str, values: dict,
     return framecache.cached_frame_set(directory, ("view", *data_version, page_id, state, date.today()), compute)
 
 
+def crossings(directory: str | None, data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run,
+              until, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """When each of the Projections page's top holders crosses the GPT-4 lines
+    (``fleet.views.base.compute_crossings``)."""
+    return framecache.cached_frame(directory, ("crossings", *data_version, filters, fmt, holders, run, until), compute)
+
+
+def warm(directory: str, url: str, engine) -> dict:
+    """Compute into ``directory`` what each page first shows a visitor with no URL parameters of the
+    store at ``url`` (as the app's settings spell it: it is part of every key):
+    the estimates frame, the fleet state, every registered page's tables, and the Projections
+    page's series over time and crossing dates (``python -m fleet warm``). A report of what
+    was done; the files are on disk when it returns."""
+    import time
+
+    from fleet.analytics.forecast import top_holders
+    from fleet.analytics.projection import horizon_date
+    from fleet.chips import FlopFormat
+    from fleet.db import data_version as store_version
+    from fleet.projection_state import PROJECTION_PARAMS, run_settings
+    from fleet.view_state import SHARED, decode
+    from fleet.views import SessionStore, build_view, load_all
+    from fleet.views.base import compute_crossings, compute_fleet, compute_series
+
+    started = time.perf_counter()
+    with read_session(engine) as session:
+        version = (url, *store_version(session))
+    rows = estimates(directory, version, None, engine)
+    store, filters = SessionStore(engine).holding(None, rows), Filters.from_values({})
+    state = fleet_state(directory, version, filters, lambda: compute_fleet(store, filters))
+    store.holding_fleet(filters, state)  # the pages' views combine the same state: not a second time
+    bf16 = FlopFormat.BF16.value  # the series over time the pages share (``fleet.ui.cached.CachedStore.series``)
+    began = time.perf_counter()
+    shared = series(directory, version, filters, bf16, lambda: store.series(filters))
+    seconds = {"(series over time)": round(time.perf_counter() - began, 2)}
+    for page_id, spec in load_all().items():
+        began, values = time.perf_counter(), spec.default_values()
+        view(directory, version, page_id, values, lambda: build_view(store, page_id, values))  # noqa: B023
+        seconds[page_id] = round(time.perf_counter() - began, 2)
+    began, values = time.perf_counter(), decode({}, (*SHARED, *PROJECTION_PARAMS))[0]
+    fmt, run, until = values["format"], run_settings(values), horizon_date(filters.as_of, float(values["horizon"]))
+    over_time = shared if fmt == bf16 else series(directory, version, filters, fmt,
+                                                  lambda: compute_series(store, filters, fmt))
+    holders = tuple(top_holders(over_time, store.organisations(), filters.as_of, int(values["top"])))
+    crossings(directory, version, filters, fmt, holders, run, until,
+              lambda: compute_crossings(store, filters, fmt, holders, run, until))
+    seconds["projections"] = round(time.perf_counter() - began, 2)
+    framecache.flush()
+    return {"estimates": len(rows), "organisations": len(state.holders), "as_of": str(filters.as_of),
+            "folder": directory, "pages": seconds, "seconds": round(time.perf_counter() - started, 2)}
+
+
 def frame(directory: str | None, key: tuple, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """Any other frame a page derives from the store; ``key`` must start with what it is and
     hold the data version and every input that changes it."""

@@ -35,7 +35,7 @@ from fleet.db import data_version as store_version
 from fleet.db import make_engine, read_session
 from fleet.view_state import Filters
 from fleet.views import build_view, load_all
-from fleet.views.base import compute_fleet, compute_series, series_options
+from fleet.views.base import compute_crossings, compute_fleet, compute_series, series_options
 
 TTL = "1h"
 log = logging.getLogger(__name__)
@@ -306,11 +306,5 @@ def ledger(data_version: tuple, known_at: datetime | None, today) -> list:
 
 @st.cache_data(ttl=TTL, max_entries=16, show_spinner="Finding crossing dates…")
 def top_crossings(data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run, until):
-    from fleet.analytics.forecast import crossings_by_holder
-
-    return materialised.frame(
-        settings().frame_cache_dir, ("crossings", *data_version, filters, fmt, holders, run, until),
-        lambda: crossings_by_holder(estimates(data_version, filters.known_at), chips(data_version),
-                                    organisations(data_version), model_runs(data_version, filters.known_at),
-                                    list(holders), as_of=filters.as_of, until=until,
-                                    options=_series_options(filters, fmt), run=run))
+    return materialised.crossings(settings().frame_cache_dir, data_version, filters, fmt, holders, run, until,
+                                  lambda: compute_crossings(CachedStore(data_version), filters, fmt, holders, run, until))

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from fleet import queries
 from fleet.analytics.compute_series import SeriesOptions
 from fleet.analytics.fleet import FleetState, fleet_state
-from fleet.analytics.forecast import all_holders_series
+from fleet.analytics.forecast import all_holders_series, crossings_by_holder
 from fleet.chips import FlopFormat
 from fleet.db import read_session
 from fleet.view_state import SHARED, Filters, Param
@@ -48,6 +48,13 @@ def compute_series(store: Store, filters: Filters, fmt: FlopFormat | str = FlopF
     """Every holder at quarter ends up to the as-of date (and at it): the one series the pages share."""
     return all_holders_series(store.estimates(filters.known_at), store.chips(), store.organisations(),
                               as_of=filters.as_of, options=series_options(filters, fmt=fmt))
+
+
+def compute_crossings(store: Store, filters: Filters, fmt: str, holders: tuple[int, ...], run, until) -> pd.DataFrame:
+    """When each of ``holders`` crosses the GPT-4 lines (the Projections page's top-N table)."""
+    return crossings_by_holder(store.estimates(filters.known_at), store.chips(), store.organisations(),
+                               store.model_runs(filters.known_at), list(holders), as_of=filters.as_of, until=until,
+                               options=series_options(filters, fmt=fmt), run=run)
 
 
 def compute_fleet(store: Store, filters: Filters) -> FleetState:

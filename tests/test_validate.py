@@ -125,3 +125,14 @@ def test_url_check_agrees_with_python_re_on_edge_cases():
                         max_size=30).map(lambda t: "https://" + t) | st.text(max_size=30), min_size=1, max_size=20))
 def test_url_check_agrees_with_python_re_on_random_text(values):
     assert list(url_ok(pd.Series(values, dtype="str"))) == _re_verdicts(values)
+
+
+def test_fingerprint_days_drop_the_time_of_day_as_their_definition_does():
+    days = pd.to_datetime(["2023-05-06 13:45", "1969-12-31 13:00", None, "2024-02-29"], format="mixed")
+    frame = pd.DataFrame({"organisation_id": pd.array([1, 1, 1, 1], dtype="Int64"),
+                          "valid_on": pd.Series(days).astype("datetime64[us]"),
+                          "h100e": [np.nan, np.nan, np.nan, np.nan]})  # a column given in no row
+    expected = [hashlib.blake2b("\x1f".join(_canonical_value(frame[c].iloc[row] if c in frame else None, c)
+                                            for c in FINGERPRINT_COLUMNS).encode(), digest_size=16).hexdigest()
+                for row in range(len(frame))]
+    assert fingerprints(frame).tolist() == expected

@@ -88,15 +88,14 @@ def _canonical(series: pd.Series, column: str) -> pa.Array:
     series = series.reset_index(drop=True)
     if column in _INT_COLUMNS and pd.api.types.is_integer_dtype(series.dtype):
         return pc.fill_null(pa.array(series.astype("Int64"), type=pa.int64()).cast(pa.string()), "")
-    if column in _FLOAT_COLUMNS and series.dtype.kind == "f":
+    if column in _FLOAT_COLUMNS and series.dtype.kind == "f":  # most rows hold none: format only those given
         values = series.to_numpy(dtype="float64")
-        text = np.full(len(values), "", dtype=object)
         present = ~np.isnan(values)
-        if present.any():
-            text[present] = np.char.mod("%.6g", values[present]).astype(object)
-        return pa.array(text, type=pa.string())
+        at = pa.array(np.cumsum(present) - 1, mask=~present)  # each given value's place among them, else null
+        return pc.fill_null(pa.array(np.char.mod("%.6g", values[present]), type=pa.string()).take(at), "")
     if column == "valid_on" and pd.api.types.is_datetime64_any_dtype(series.dtype):
-        return pa.array(series.dt.strftime("%Y-%m-%d").fillna(""), type=pa.string())
+        # the day as ISO text: a cast to date32 (dropping any time of day, as ``date()``), then to text
+        return pc.fill_null(pc.cast(pa.array(series), pa.date32(), safe=False).cast(pa.string()), "")
     if column in _TEXT_COLUMNS and (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         try:  # str or object-of-str columns: Arrow trims (Unicode whitespace, like str.strip)
             text = pa.array(series, type=pa.string(), from_pandas=True)
@@ -119,7 +118,7 @@ def fingerprints(frame: pd.DataFrame, columns: Iterable[str] = FINGERPRINT_COLUM
 
 
 def _digests(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
-    empty = pa.array(np.full(len(frame), "", dtype=object), type=pa.string())
+    empty = pc.fill_null(pa.nulls(len(frame), pa.string()), "")
     parts = [_canonical(frame[c], c) if c in frame else empty for c in columns]
     joined = pc.binary_join_element_wise(*parts, "\x1f").cast(pa.binary()).to_pylist()
     blake = hashlib.blake2b

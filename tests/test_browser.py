@@ -59,13 +59,6 @@ def tab(browser):
     context.close()
 
 
-def wait_rendered(tab) -> None:
-    """Until the script has finished running (no running indicator) and the main block exists."""
-    tab.wait_for_selector('[data-testid="stMain"]', timeout=TIMEOUT)
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=TIMEOUT)
-
-
 def assert_no_error(tab) -> None:
     assert tab.locator('[data-testid="stException"]').count() == 0
     assert tab.get_by_text("this page hit an error").count() == 0

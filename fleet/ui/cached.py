@@ -94,6 +94,8 @@ def read_estimates_ahead() -> None:
     data_version = version()
     if data_version in _read_ahead or materialised.estimates_kept(settings().frame_cache_dir, data_version, None):
         return
+    if len(_read_ahead) >= 64:  # a version per write: a long-running server forgets the old ones
+        _read_ahead.clear()
     _read_ahead.add(data_version)
     thread = threading.Thread(target=_load_ahead, args=(data_version,), name="fleet-read-ahead", daemon=True)
     add_script_run_ctx(thread, get_script_run_ctx())  # Streamlit's caches look for the session's context

@@ -26,6 +26,16 @@ def layout(fig: go.Figure, title: str, *, height: int = 460) -> go.Figure:
     return fig
 
 
+def epoch_ms(dates) -> np.ndarray:
+    """Dates as milliseconds since 1970 (float64, NaN for none), for an axis of ``type="date"``.
+
+    plotly sends a float array as one binary block; datetime64 values go as one ISO string each
+    (20 bytes a point): the Organisation chart of a big fleet repeats its 2,500 dates in each of
+    16 stacked traces, and re-serialising and hashing that text was much of every rerun."""
+    days = pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[ms]")
+    return np.where(np.isnat(days), np.nan, days.astype("int64").astype("float64"))
+
+
 def _column(table: pd.DataFrame, prefix: str) -> str:
     return next(c for c in table.columns if c.startswith(prefix))
 
@@ -58,7 +68,7 @@ def stacked(table: pd.DataFrame, group: str, value: str, title: str, *, percent:
     # when each trace filtered the table and handed plotly Python date objects).
     wide = table.pivot_table(index="Date", columns=group, values=value, aggfunc="sum", sort=True, dropna=False)
     wide = _fold_small(wide[wide.sum().sort_values(ascending=False, kind="stable").index])
-    x = pd.to_datetime(pd.Series(wide.index)).to_numpy(dtype="datetime64[D]")
+    x = epoch_ms(wide.index)
     traces = []
     for i, name in enumerate(wide.columns):
         y = wide[name].to_numpy(dtype="float64")
@@ -71,7 +81,7 @@ def stacked(table: pd.DataFrame, group: str, value: str, title: str, *, percent:
     fig = go.Figure(data=traces)
     layout(fig, title)
     fig.update_yaxes(title="Share of H100e (%)" if percent else value, rangemode="tozero")
-    fig.update_xaxes(title="Date")
+    fig.update_xaxes(title="Date", type="date")
     return fig
 
 
@@ -90,14 +100,14 @@ def organisation_history(table: pd.DataFrame, title: str) -> go.Figure:
                                                points["Status"], points["Certainty"], points["Conflict"].fillna(""))]
         y = points[value].to_numpy(dtype="float64")
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(points["Date"]).to_numpy(dtype="datetime64[D]"), y=y, mode="markers", name="estimates (point, low–high)", text=text,
+            x=epoch_ms(points["Date"]), y=y, mode="markers", name="estimates (point, low–high)", text=text,
             hovertemplate="%{x}<br>%{y:,.0f} H100e<br>%{text}<extra></extra>",
             marker={"color": "#111111", "size": 8, "symbol": "diamond"},
             error_y={"type": "data", "symmetric": False,
                      "array": np.clip(points[high].to_numpy(dtype="float64") - y, 0, None),
                      "arrayminus": np.clip(y - points[low].to_numpy(dtype="float64"), 0, None), "color": "#111111"}))
     fig.update_yaxes(title=value, rangemode="tozero")
-    fig.update_xaxes(title="Date")
+    fig.update_xaxes(title="Date", type="date")
     return fig
 
 

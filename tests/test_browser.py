@@ -8,6 +8,8 @@ land in tests/artifacts/ (git-ignored) for a reviewer to look at.
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from urllib.parse import quote
 
@@ -103,6 +105,22 @@ def test_a_link_with_parameters_restores_the_widgets(server, tab):
     # The URL keeps exactly the non-default state, so copying it reproduces the view.
     assert "basis=bf16" in tab.url and "planned=true" in tab.url and "as_of=2024-12-31" in tab.url
     assert_no_error(tab)
+
+
+def test_the_organisation_chart_shows_dates_on_its_axis_and_in_its_hover(server, tab):
+    # the chart's dates go to the browser as milliseconds on a date axis (charts_detail.epoch_ms)
+    tab.goto(f"{server}/organisation?org=Meta")
+    tab.locator(CHART).first.wait_for(state="visible", timeout=TIMEOUT)
+    wait_rendered(tab)
+    marker = tab.locator('[data-testid="stPlotlyChart"] .scatterlayer .trace').last.locator("path.point").last
+    marker.hover(force=True)
+    label = tab.locator('[data-testid="stPlotlyChart"] .hoverlayer .hovertext').first
+    label.wait_for(state="visible", timeout=TIMEOUT)
+    text = label.text_content()
+    assert re.search(r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)( \d{1,2},)? 20\d\d", text), text
+    assert not re.search(r"\d{12}|e\+1\d", text), text  # a date, never milliseconds
+    ticks = [t.text_content() for t in tab.locator('[data-testid="stPlotlyChart"] .xtick text').all()]
+    assert ticks and all(re.fullmatch(r"(\w{3} )?20\d\d", t) for t in ticks), ticks
 
 
 def test_an_organisation_link_restores_the_selected_organisation(server, tab):

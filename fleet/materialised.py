@@ -125,7 +125,7 @@ def warm(directory: str, url: str, engine) -> dict:
     from fleet.chips import FlopFormat
     from fleet.db import data_version as store_version
     from fleet.projection_state import PROJECTION_PARAMS, run_settings
-    from fleet.view_state import SHARED, decode
+    from fleet.view_state import SHARED, default_values
     from fleet.views import SessionStore, build_view, load_all
     from fleet.views.base import compute_crossings, compute_fleet, compute_series
 
@@ -144,7 +144,7 @@ def warm(directory: str, url: str, engine) -> dict:
         began, values = time.perf_counter(), spec.default_values()
         view(directory, version, page_id, values, lambda: build_view(store, page_id, values))  # noqa: B023
         seconds[page_id] = round(time.perf_counter() - began, 2)
-    began, values = time.perf_counter(), decode({}, (*SHARED, *PROJECTION_PARAMS))[0]
+    began, values = time.perf_counter(), default_values((*SHARED, *PROJECTION_PARAMS))
     fmt, run, until = values["format"], run_settings(values), horizon_date(filters.as_of, float(values["horizon"]))
     over_time = shared if fmt == bf16 else series(directory, version, filters, fmt,
                                                   lambda: compute_series(store, filters, fmt))

@@ -90,6 +90,12 @@ def _as_text(raw: str | Sequence[str]) -> str:
     return raw if isinstance(raw, str) else (raw[-1] if raw else "")
 
 
+def default_values(params: Iterable[Param]) -> dict[str, Any]:
+    """The view state of a page opened with no URL parameters, as ``fleet.ui.state.UrlState`` holds it
+    (several-valued params as tuples): what ``python -m fleet warm`` computes pages for."""
+    return {p.key: tuple(p.default_value()) if p.multi else p.default_value() for p in params}
+
+
 def decode(query: Mapping[str, str | Sequence[str]], params: Iterable[Param]) -> tuple[dict[str, Any], list[str]]:
     """URL parameters -> ({key: value}, warnings). Missing or bad values take the default."""
     values: dict[str, Any] = {}

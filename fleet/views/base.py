@@ -22,7 +22,7 @@ from fleet.analytics.fleet import FleetState, fleet_state
 from fleet.analytics.forecast import all_holders_series, crossings_by_holder
 from fleet.chips import FlopFormat
 from fleet.db import read_session
-from fleet.view_state import SHARED, Filters, Param
+from fleet.view_state import SHARED, Filters, Param, default_values
 
 
 class Store(Protocol):
@@ -132,8 +132,7 @@ class ViewSpec:
         return (*SHARED, *self.params)
 
     def default_values(self) -> dict[str, Any]:
-        """The view state of the page opened with no URL parameters, as ``fleet.ui.state.UrlState`` holds it."""
-        return {p.key: tuple(p.default_value()) if p.multi else p.default_value() for p in self.all_params()}
+        return default_values(self.all_params())
 
 
 VIEWS: dict[str, ViewSpec] = {}

@@ -1,12 +1,12 @@
 """The app's frame: navigation, the footer with attribution, and the error boundary.
 
 A page that raises shows a short apology and the error is logged on the server; users
-never see a stack trace.
+never see a stack trace. Streamlit's own control flow (``st.rerun``/``st.stop``) derives
+from BaseException and passes through untouched.
 
 Each page's module is imported when the page is first shown (``_page``). The Contribute
 pages pull in the import, scraping and validation machinery (httpx, pandera, rich); a new
-server's first visitor to the overview would otherwise wait for all of it, ~0.5 s. Streamlit's own control flow (``st.rerun``/``st.stop``) derives
-from BaseException and passes through untouched.
+server's first visitor to the overview would otherwise wait for all of it, ~0.5 s.
 """
 
 from __future__ import annotations

@@ -233,3 +233,20 @@ def test_a_name_that_is_markup_renders_as_literal_text(hostile_url, open_page, s
         row = board.loc[board["Organisation"] == HOSTILE]
         assert len(row) == 1 and row["H100e (8bit basis)"].item() == 123_456
         assert row["Organisation page"].item() == "/organisation?org=%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E"
+
+
+def test_a_fleet_of_a_fraction_of_one_h100e_is_drawn_in_the_histogram(seeded_url, open_page):
+    """Bins below one H100e keep three significant digits: rounded to whole H100e they ran from 0
+    to 0, and the log-scale histogram raised instead of drawing (the page showed its error)."""
+    engine = make_engine(seeded_url)
+    for name, h100e in (("Tiny lab", 0.03), ("Small lab", 0.4)):
+        add_estimates(engine, [estimate_row(add_org(engine, name), None, h100e=h100e)])
+    engine.dispose()
+    at = ok(open_page(seeded_url, _rich_poor))
+    hist = charts(at)[0]
+    poor = hist["data"][0]
+    width, x = np.array(array(poor["width"])), np.array(array(poor["x"]))
+    assert np.isfinite(width).all() and (width > 0).all() and np.isfinite(x).all()
+    edges = np.array(array(poor["customdata"])).reshape(len(x), 2)  # each bin's [from, to] in H100e
+    assert edges[0, 0] == pytest.approx(0.0178, rel=0.01) and (edges > 0).all()  # 10^-1.75: the bin 0.03 is in
+    assert (edges[edges >= 1] % 1 == 0).all()  # whole H100e from one up, as before

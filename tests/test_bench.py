@@ -34,6 +34,7 @@ def test_quick_run_measures_every_benchmark_and_writes_the_report(tmp_path, pg_s
     assert any("right after a write" in r["name"] for r in rows)  # the edited copy of the store was rendered
     report = (tmp_path / "RESULTS.md").read_text()
     assert "| benchmark | value | baseline | ratio | target | met |" in report
+    assert "error shown" not in report  # every page rendered on the synthetic store without an error
     assert "QUERY PLAN" in report or "SCAN" in report or "SEARCH" in report  # the SQLite plan
     assert "Seq Scan" in report or "Index" in report  # the Postgres plan
 

@@ -67,10 +67,17 @@ def summary(split: pd.DataFrame, gini: float, threshold: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
+def _edge(values: pd.Series) -> pd.Series:
+    """Bin edges as shown: whole H100e, but three significant digits below one H100e (a handful of
+    old chips is a fraction of one: rounded to 0 they were bins from 0 to 0, which the log-scale
+    chart cannot draw)."""
+    return values.round(0).where(values >= 1, values.map(lambda v: float(f"{v:.3g}")))
+
+
 def histogram_table(frame: pd.DataFrame, threshold: float, basis: str) -> pd.DataFrame:
     hist = dist.histogram(frame, threshold, BINS_PER_DECADE)
     return pd.DataFrame({
-        f"From ({h100e_column(basis)})": hist["bin_low"].round(0), f"To ({h100e_column(basis)})": hist["bin_high"].round(0),
+        f"From ({h100e_column(basis)})": _edge(hist["bin_low"]), f"To ({h100e_column(basis)})": _edge(hist["bin_high"]),
         dist.POOR + " organisations": hist["gpu_poor"], dist.RICH + " organisations": hist["gpu_rich"],
     })
 

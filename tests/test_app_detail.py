@@ -115,6 +115,13 @@ def test_researchers_page_ranks_h100e_per_head_with_dates_and_sources(seeded_url
     assert {t["name"].split(" (")[0] for t in scatter["data"]} <= {"GPU-rich", "GPU-poor"}
 
 
+def test_researchers_page_at_a_date_no_holder_has_a_headcount_says_so(seeded_url, open_page):
+    # in 2016 no holder of the seed data has both H100e and a headcount: no row to rank (the view raised)
+    at = ok(open_page(seeded_url, _researchers, as_of="2016-01-31"))
+    assert any("No organisation has both H100e and a headcount" in i.value for i in at.info)
+    assert not any("H100e per head (8bit basis)" in t.columns for t in frames(at)) and not charts(at)
+
+
 def test_countries_page_map_and_regions(seeded_url, open_page):
     at = ok(open_page(seeded_url, _countries))
     world, regions = charts(at)

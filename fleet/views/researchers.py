@@ -33,8 +33,9 @@ def ranked(store: Store, filters: Filters, per: str) -> tuple[pd.DataFrame, pd.D
         "Headcount kind": rows["kind"], "Headcount date": pd.to_datetime(rows["valid_on"]).dt.date,
         "Days from as-of": rows["days_from_as_of"].astype("int64"),
         "Reports that date": rows["reports"].astype("int64"),
-        "Headcount range that date": (rows["low"].map("{:,.0f}".format) + "–" + rows["high"].map("{:,.0f}".format))
-        .where(rows["reports"] > 1, ""),
+        "Headcount range that date": pd.Series(  # built per row: no rows (no headcount by that date) is no text
+            [f"{low:,.0f}–{high:,.0f}" if n > 1 else "" for low, high, n in zip(rows["low"], rows["high"], rows["reports"])],
+            index=rows.index, dtype=object),
         "Headcount source": rows["source_url"], "Group": rows["group"],
     })
     missing = totals.loc[~totals["holder_id"].isin(rows["holder_id"])]

@@ -134,7 +134,38 @@ def _passing(estimates: pd.DataFrame, options: CombineOptions) -> tuple[np.ndarr
     return keep, status == 1, rank
 
 
-def rows(estimates: pd.DataFrame, options: CombineOptions) -> Rows:
+@dataclass
+class Found:
+    """The estimates that may count at the as-of date (``at``: positions in the caller's frame) with
+    their owner and holder ids, and the whole-frame figures their working columns are gathered from
+    (kept per column's data: ``fleet.analytics.memo``). Found once on the caller's thread; the rows of
+    a part of the holders are then gathered by ``rows`` on whichever thread works on them."""
+
+    at: np.ndarray
+    owner: np.ndarray
+    holder: np.ndarray
+    dead: np.ndarray  # status == decommissioned (whole frame)
+    rank: np.ndarray  # certainty rank (whole frame)
+    fleet: np.ndarray  # scope == "fleet" (whole frame)
+    cluster: np.ndarray  # cluster key codes (whole frame)
+    cluster_keys: np.ndarray
+
+    def halves(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Two masks over ``at`` that split the holders in two (each holder's rows on one side, the
+        lower ids first) with about half the rows each; None if one side would be empty."""
+        holder = self.holder
+        lo, hi = int(holder.min()), int(holder.max())
+        if hi - lo <= 4 * len(holder) + 4096:  # a narrow range (ids): the weighted median from counts
+            cut = lo + int(np.searchsorted(np.cumsum(np.bincount(holder - lo)), len(holder) // 2))
+        else:  # date-stacked holder ids
+            cut = int(np.partition(holder, len(holder) // 2)[len(holder) // 2])
+        low = holder <= cut
+        if low.all():  # the median holder is the largest: cut below it instead
+            low = holder < cut
+        return None if not low.any() or low.all() else (low, ~low)
+
+
+def find(estimates: pd.DataFrame, options: CombineOptions) -> Found:
     keep, dead, rank = _passing(estimates, options)
     at = np.flatnonzero(keep)
     owner = estimates["organisation_id"].to_numpy(dtype="int64")[at]
@@ -142,6 +173,20 @@ def rows(estimates: pd.DataFrame, options: CombineOptions) -> Rows:
     if options.attribute_to == "user":
         user = _floats(estimates["user_organisation_id"], at)
         holder = np.where(np.isnan(user), owner, np.nan_to_num(user)).astype("int64")
+    fleet = memo.derived(estimates["scope"], "combine.fleet",
+                         lambda s: (s == "fleet").to_numpy(dtype=bool, na_value=False))
+    codes, keys = memo.derived(estimates["cluster"], "combine.cluster", _cluster_codes)
+    return Found(at=at, owner=owner, holder=holder, dead=dead, rank=rank, fleet=fleet, cluster=codes,
+                 cluster_keys=keys)
+
+
+def rows(estimates: pd.DataFrame, options: CombineOptions, found: Found | None = None,
+         within: np.ndarray | None = None) -> Rows:
+    """The rule's working columns of the rows ``find`` found (``within``: a mask over them, e.g. one of
+    ``Found.halves``; all of them if None)."""
+    f = find(estimates, options) if found is None else found
+    at, owner, holder = (f.at, f.owner, f.holder) if within is None else (f.at[within], f.owner[within],
+                                                                           f.holder[within])
     chip = _floats(estimates["chip_id"], at)
     no_chip = np.isnan(chip)
     qty, low, high = (_floats(estimates[c], at) for c in ("count", "count_low", "count_high"))
@@ -149,14 +194,12 @@ def rows(estimates: pd.DataFrame, options: CombineOptions) -> Rows:
         where = at[no_chip]
         for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
             out[no_chip] = _floats(estimates[column], where)
-    fleet = memo.derived(estimates["scope"], "combine.fleet",
-                         lambda s: (s == "fleet").to_numpy(dtype=bool, na_value=False))[at]
-    codes, keys = memo.derived(estimates["cluster"], "combine.cluster", _cluster_codes)
+    np.copyto(low, qty, where=np.isnan(low))
+    np.copyto(high, qty, where=np.isnan(high))
     days = estimates["valid_on"].to_numpy()
     return Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
-                 qty=qty, low=np.where(np.isnan(low), qty, low), high=np.where(np.isnan(high), qty, high),
-                 day=days[at].view("int64"), fleet=fleet, dead=dead[at], rank=rank[at], cluster=codes[at],
-                 cluster_keys=keys, day_dtype=days.dtype)
+                qty=qty, low=low, high=high, day=days[at].view("int64"), fleet=f.fleet[at], dead=f.dead[at],
+                rank=f.rank[at], cluster=f.cluster[at], cluster_keys=f.cluster_keys, day_dtype=days.dtype)
 
 
 def _cluster_codes(cluster: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,9 @@ taken element-wise (point, low and high). Pure pandas: no database, no streamlit
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -83,6 +86,7 @@ class Combined:
     figures: dict[str, np.ndarray]  # per (holder_id, chip_key): the ``BY_CHIP`` columns as arrays, basis as codes
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
     contributing: Contributing = OnFirstRead()  # the estimates each figure rests on, as arrays (or a function)
+    single: int = -1  # figures[:single]: the (holder, chip) pairs of one owner's part, in key order (see _sum_parts)
 
     @cached_property
     def by_chip(self) -> pd.DataFrame:
@@ -126,7 +130,20 @@ def _by_part(figure: dict[str, np.ndarray], part: np.ndarray) -> tuple[dict[str,
 
 
 def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
-    r = candidates.rows(estimates, options)
+    found = candidates.find(estimates, options)
+    frame = estimates.copy(deep=False)  # later edits of the caller's frame do not show
+    halves = found.halves() if len(found.at) >= SPLIT_ROWS and _WORKERS else None
+    if halves is None:
+        return _combine(frame, candidates.rows(estimates, options, found))
+    # The rule works holder by holder: each half of the holders is combined on its own thread
+    # (numpy lets go of the GIL in its loops) and the halves are joined in the order one pass gives.
+    other = _pool().submit(lambda: _combine(frame, candidates.rows(estimates, options, found, halves[1])))
+    first = _combine(frame, candidates.rows(estimates, options, found, halves[0]))
+    return _joined(first, other.result())
+
+
+def _combine(frame: pd.DataFrame, r: Rows) -> Combined:
+    """The rule on the candidate rows ``r`` of ``frame``."""
     holder, chip = groups.dense(r.holder), groups.dense(r.chip)
     owner = _lessor(r)
     part = groups.compose(holder, chip, owner)  # PART_KEYS, in their order (owners: see _lessor)
@@ -142,15 +159,44 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
     parts = _choose(fleet, clusters)
     whole_rows, ids, n = _latest(r, groups.compose(holder, owner), np.flatnonzero(r.fleet & no_chip), ordered=True)
     whole = _whole(r, _figure(r, ids, n, whole_rows))
-    frame = estimates.copy(deep=False)  # later edits of the caller's frame do not show
 
     def contributing() -> Contributing:
         at_part = np.concatenate([parts["at_fleet"][fleet_part], parts["at_clusters"][cluster_part],
                                   groups.positions(parts["key"], part[0][whole_rows])])
         return _contributions(frame, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
 
-    return Combined(figures=_sum_parts(r, parts, groups.compose(holder, chip)[0]), whole=whole,
-                    contributing=contributing)
+    figures, single = _sum_parts(r, parts, groups.compose(holder, chip)[0])
+    return Combined(figures=figures, whole=whole, contributing=contributing, single=single)
+
+
+SPLIT_ROWS = 100_000  # candidate rows from which two threads beat one (fewer: the thread's hand-off costs more)
+_WORKERS = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) > 1
+_POOL: list[ThreadPoolExecutor] = []
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The one worker thread that combines the second half of the holders (made when first needed)."""
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-combine"))
+        return _POOL[0]
+
+
+def _joined(first: Combined, second: Combined) -> Combined:
+    """Two halves' results (the first's holders all below the second's) as one pass over both gives them:
+    figures in key order with the shared (holder, chip) figures last; contributions by component, then row."""
+    names = list(first.figures)
+    a, b = first.single, second.single
+    figures = {k: np.concatenate([first.figures[k][:a], second.figures[k][:b], first.figures[k][a:],
+                                  second.figures[k][b:]]) for k in names}
+    whole = pd.DataFrame({c: np.concatenate([first.whole[c].to_numpy(), second.whole[c].to_numpy()])
+                          for c in first.whole.columns})
+
+    def contributing() -> Contributing:
+        return first.contributing.joined(second.contributing)
+
+    return Combined(figures=figures, whole=whole, contributing=contributing, single=a + b)
 
 
 def _lessor(r: Rows) -> tuple[np.ndarray, int]:
@@ -214,8 +260,11 @@ def by_chip_columns(figures: dict[str, np.ndarray]) -> dict[str, object]:
     return figures | {"basis": pd.array(_BASES, dtype="str").take(figures["basis"])}
 
 
-def _sum_parts(r: Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> dict[str, np.ndarray]:
-    """Add up the owners' parts of each (holder, chip); one part is the usual case."""
+def _sum_parts(r: Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
+    """Add up the owners' parts of each (holder, chip); one part is the usual case.
+
+    The figures of pairs with one part come first, in key order, then the sums of shared ones in
+    (holder, chip) order; also returns how many come first."""
     key = pair[parts["rep"]]  # parts are in (holder, chip, owner) order: a shared pair's parts are adjacent
     shared = np.zeros(len(key), dtype=bool)
     if len(key) > 1:
@@ -227,7 +276,7 @@ def _sum_parts(r: Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> dict[
     columns["valid_on"] = parts["day"].view(r.day_dtype)
     columns["basis"] = parts["basis"]
     if not shared.any():
-        return columns
+        return columns, len(key)
     columns["n_clusters"] = columns["n_clusters"].astype("float64")  # sums of missing parts are NaN
     frame = pd.DataFrame(columns)
     # A (holder, chip) with one part is its own sum: only shared ones (leases attributed to
@@ -242,7 +291,7 @@ def _sum_parts(r: Rows, parts: dict[str, np.ndarray], pair: np.ndarray) -> dict[
     many["basis"] = grouped["basis"].first().where(grouped["basis"].nunique() == 1, 2)  # 2: "mixed"
     out = pd.concat([frame.loc[~shared], many.reset_index()], ignore_index=True)
     out["n_clusters"] = out["n_clusters"].fillna(0).astype("int64")
-    return {name: out[name].to_numpy() for name in BY_CHIP}
+    return {name: out[name].to_numpy() for name in BY_CHIP}, int((~shared).sum())
 
 
 _COMPONENTS = np.array(["fleet", "cluster", "whole"], dtype=object)
@@ -289,6 +338,17 @@ class Contributing:
         for name, values in derived.items():
             out[name] = values
         return out
+
+    def joined(self, other: Contributing) -> Contributing:
+        """These rows and ``other``'s (another part of the holders) by component, then position."""
+        both = {f: np.concatenate([getattr(self, f), getattr(other, f)]) for f in _PER_ROW}
+        # each side is in that order already: the stable sort merges two runs
+        order = np.argsort(both["component"] * (len(self.estimates) + 1) + both["row"], kind="stable")
+        return Contributing(estimates=self.estimates, cluster_keys=self.cluster_keys,
+                            **{f: values[order] for f, values in both.items()})
+
+
+_PER_ROW = ("row", "owner", "holder", "chip", "qty", "low", "high", "cluster", "component", "basis", "counted", "rank")
 
 
 def _contributions(estimates: pd.DataFrame, r: Rows, basis: np.ndarray, at_part: np.ndarray,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleet.analytics import groups
 
@@ -42,6 +44,44 @@ def test_sums_match_pandas_including_empty_and_all_nan_groups(ids, values, min_c
     got = groups.sums(ids, int(ids.max()) + 1, values, min_count=min_count)
     want = pd.Series(values).groupby(ids).sum(min_count=min_count).to_numpy()
     np.testing.assert_array_equal(got, want)
+
+
+def summed(rows, min_count):
+    ids = np.array([row[0] for row in rows])
+    columns = [np.array([row[1] for row in rows]), np.array([row[2] for row in rows])]
+    n = int(ids.max()) + 2  # the last group has no rows
+    got = groups.sums_of(ids, n, *columns, min_count=min_count)
+    want = pd.DataFrame(dict(enumerate(columns))).groupby(ids).sum(min_count=min_count).reindex(range(n))
+    if min_count == 0:
+        want = want.fillna(0.0)
+    return got, [want[0].to_numpy(), want[1].to_numpy()]
+
+
+NO_NAN = st.one_of(st.floats(allow_nan=False, allow_infinity=True, width=64),
+                   st.sampled_from([0.1, 1e16, -1e16, 3.0, -0.0, 0.0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 6), NO_NAN, NO_NAN), min_size=1, max_size=40),
+       min_count=st.sampled_from([0, 1]))
+def test_sums_of_sorted_ids_without_nan_equal_pandas_to_the_bit(rows, min_count):
+    """pandas adds runs of sorted ids with np.add.reduceat when no value is NaN; so does sums_of, for
+    every group at once."""
+    got, want = summed(sorted(rows, key=lambda row: row[0]), min_count)
+    for mine, theirs in zip(got, want):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.integers(0, 6), st.one_of(st.floats(-1e12, 1e12), st.just(NAN)),
+                               st.one_of(st.floats(-1e12, 1e12), st.just(NAN))), min_size=1, max_size=40),
+       min_count=st.sampled_from([0, 1]))
+def test_sums_of_other_ids_equal_pandas(rows, min_count):
+    """Elsewhere pandas adds with compensated sums, or by runs when the rows of groups with more than one
+    row are sorted and hold no NaN: the two agree to rounding."""
+    got, want = summed(rows, min_count)
+    for mine, theirs in zip(got, want):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-3)
 
 
 @pytest.mark.parametrize("key, size", [

@@ -73,22 +73,42 @@ def prepare(estimates: pd.DataFrame, options: CombineOptions, *, narrow: bool = 
 
 @dataclass
 class Rows:
-    """The rule's working columns as numpy arrays, one entry per estimate that may count."""
+    """The rule's working columns as numpy arrays, one entry per estimate that may count.
+
+    The keys and dates are gathered for every row; quantities, status and certainty only for
+    the rows the rule keeps (each group's latest: ``quantities``, ``dead``, ``rank``).
+    """
 
     row: np.ndarray  # position in the caller's frame
     owner: np.ndarray
     holder: np.ndarray
     chip: np.ndarray  # chip_key: the chip id, or H100E_ONLY
-    qty: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
     day: np.ndarray  # valid_on as int64, in the caller's datetime unit
     fleet: np.ndarray  # scope == "fleet"
-    dead: np.ndarray  # status == decommissioned
-    rank: np.ndarray  # certainty rank (int8)
     cluster: np.ndarray  # code of the cluster key (casefolded, stripped; "" for none)
     cluster_keys: np.ndarray  # the key of each code (object)
     day_dtype: np.dtype
+    estimates: pd.DataFrame  # the caller's frame
+    found: Found  # whose whole-frame status and certainty figures ``dead`` and ``rank`` read
+
+    def quantities(self, at: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Count, low and high of rows ``at`` as float64 (H100e where no chip is given; a missing
+        bound is the count)."""
+        where, no_chip = self.row[at], self.chip[at] == H100E_ONLY
+        columns = ("h100e", "h100e_low", "h100e_high") if no_chip.all() else ("count", "count_low", "count_high")
+        qty, low, high = (_floats(self.estimates[c], where) for c in columns)
+        if no_chip.any() and not no_chip.all():  # only figures given in H100e (no chip) read the H100e columns
+            for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
+                out[no_chip] = _floats(self.estimates[column], where[no_chip])
+        return qty, np.where(np.isnan(low), qty, low), np.where(np.isnan(high), qty, high)
+
+    def dead(self, at: np.ndarray) -> np.ndarray:
+        """Whether rows ``at`` say "decommissioned"."""
+        return self.found.dead[self.row[at]]
+
+    def rank(self, at: np.ndarray) -> np.ndarray:
+        """The certainty rank (int8) of rows ``at``."""
+        return self.found.rank[self.row[at]]
 
 
 def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
@@ -188,18 +208,10 @@ def rows(estimates: pd.DataFrame, options: CombineOptions, found: Found | None =
     at, owner, holder = (f.at, f.owner, f.holder) if within is None else (f.at[within], f.owner[within],
                                                                            f.holder[within])
     chip = _floats(estimates["chip_id"], at)
-    no_chip = np.isnan(chip)
-    qty, low, high = (_floats(estimates[c], at) for c in ("count", "count_low", "count_high"))
-    if no_chip.any():  # only figures given in H100e (no chip) read the H100e columns
-        where = at[no_chip]
-        for out, column in ((qty, "h100e"), (low, "h100e_low"), (high, "h100e_high")):
-            out[no_chip] = _floats(estimates[column], where)
-    np.copyto(low, qty, where=np.isnan(low))
-    np.copyto(high, qty, where=np.isnan(high))
     days = estimates["valid_on"].to_numpy()
-    return Rows(row=at, owner=owner, holder=holder, chip=np.where(no_chip, H100E_ONLY, chip).astype("int64"),
-                qty=qty, low=low, high=high, day=days[at].view("int64"), fleet=f.fleet[at], dead=f.dead[at],
-                rank=f.rank[at], cluster=f.cluster[at], cluster_keys=f.cluster_keys, day_dtype=days.dtype)
+    return Rows(row=at, owner=owner, holder=holder, chip=np.where(np.isnan(chip), H100E_ONLY, chip).astype("int64"),
+                day=days[at].view("int64"), fleet=f.fleet[at], cluster=f.cluster[at], cluster_keys=f.cluster_keys,
+                day_dtype=days.dtype, estimates=estimates, found=f)
 
 
 def _cluster_codes(cluster: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -101,9 +101,9 @@ class Combined:
 
 def _figure(r: Rows, ids: np.ndarray, n: int, at: np.ndarray) -> dict[str, np.ndarray]:
     """One figure per group of latest-dated rows ``at`` (a range if they disagree)."""
-    qty, low, high = groups.collapse(ids, n, r.qty[at], r.low[at], r.high[at])
+    qty, low, high = groups.collapse(ids, n, *r.quantities(at))
     # A group whose latest word is "decommissioned" holds nothing at this date.
-    dead = ~groups.any_of(ids, n, ~r.dead[at])
+    dead = ~groups.any_of(ids, n, ~r.dead(at))
     qty[dead], low[dead], high[dead] = 0.0, 0.0, 0.0
     return {"qty": qty, "low": low, "high": high, "day": groups.largest(ids, n, r.day[at]),
             "n": groups.sizes(ids, n), "rep": groups.some(ids, n, at)}
@@ -358,8 +358,9 @@ def _contributions(estimates: pd.DataFrame, r: Rows, basis: np.ndarray, at_part:
     at = np.concatenate(rows)
     component = np.repeat(np.arange(len(rows)), [len(x) for x in rows])
     basis = np.where(at_part >= 0, np.append(basis, -1)[at_part], -1)
+    qty, low, high = r.quantities(at)
     return Contributing(estimates=estimates, row=r.row[at], owner=r.owner[at],
-                        holder=r.holder[at], chip=r.chip[at], qty=r.qty[at], low=r.low[at], high=r.high[at],
+                        holder=r.holder[at], chip=r.chip[at], qty=qty, low=low, high=high,
                         cluster=r.cluster[at], cluster_keys=r.cluster_keys, component=component, basis=basis,
                         counted=((component == FLEET) == (basis == 0)) | (component == WHOLE_FIGURE),
-                        rank=r.rank[at])
+                        rank=r.rank(at))

@@ -227,11 +227,8 @@ def holder_totals(by_chip: pd.DataFrame | Priced) -> tuple[pd.DataFrame, Known]:
     known = np.flatnonzero(spec & positive)
     at = groups.positions(holders, holder[known])
     values = {c: np.asarray(by_chip[c], dtype="float64")[known] for c in columns}
-    sums = pd.DataFrame(values).groupby(at).sum()  # each holder's terms in row order
-    totals = {"holder_id": holders}
-    for c in columns:
-        totals[c] = np.zeros(n)
-        totals[c][sums.index.to_numpy()] = sums[c].to_numpy()
+    # each holder's terms in row order
+    totals = {"holder_id": holders, **dict(zip(columns, groups.sums_of(at, n, *values.values())))}
     days = np.asarray(by_chip["valid_on"])
     totals["last_valid_on"] = groups.largest(at, n, days[known].view("int64")).view(days.dtype)
     unknown = groups.positions(holders, holder[~spec & positive])

@@ -187,10 +187,23 @@ def sums(ids: np.ndarray, n: int, values: np.ndarray, *, min_count: int = 0) -> 
 def sums_of(ids: np.ndarray, n: int, *columns: np.ndarray, min_count: int = 0) -> list[np.ndarray]:
     """``sums`` of several columns over the same groups: the rows of groups with two or more are
     grouped once for all of them."""
+    floats = [np.asarray(values, dtype="float64") for values in columns]
+    runs = _runs(ids, floats)
+    if runs is not None:  # what pandas does for these (see _grouped_sums), for every group at once
+        outs = []
+        for values in floats:
+            out = np.zeros(n) if min_count == 0 else np.full(n, np.nan)
+            out[ids[runs]] = np.add.reduceat(values, runs) if len(runs) else values[:0]
+            outs.append(out)
+        if min_count > 1:
+            small = ids[runs][np.diff(np.append(runs, len(ids))) < min_count]
+            for out in outs:
+                out[small] = np.nan
+        return outs
     count = sizes(ids, n)
     outs = []
-    for values in columns:
-        out = some(ids, n, values.astype("float64"))
+    for values in floats:
+        out = some(ids, n, values)
         if min_count == 0:
             out[count == 0] = 0.0
             out[np.isnan(out) & (count == 1)] = 0.0  # pandas: a sum of nothing (NaN skipped) is 0
@@ -199,12 +212,26 @@ def sums_of(ids: np.ndarray, n: int, *columns: np.ndarray, min_count: int = 0) -
         outs.append(out)
     many = count[ids] > 1
     if many.any():
-        frame = pd.DataFrame({i: values[many] for i, values in enumerate(columns)})
-        total = frame.groupby(ids[many], sort=False).sum(min_count=min_count)
-        at = total.index.to_numpy()
-        for i, out in enumerate(outs):
-            out[at] = total[i].to_numpy()
+        at, totals = _grouped_sums(ids[many], [values[many] for values in floats], min_count)
+        for out, total in zip(outs, totals):
+            out[at] = total
     return outs
+
+
+def _runs(ids: np.ndarray, floats: list[np.ndarray]) -> np.ndarray | None:
+    """Where each run of equal ids starts, if the ids are sorted and no value is NaN; else None.
+
+    pandas adds such runs with ``np.add.reduceat`` (and others with compensated sums).
+    """
+    if (ids[1:] < ids[:-1]).any() or any(np.isnan(values).any() for values in floats):
+        return None
+    return np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype="int64")
+
+
+def _grouped_sums(ids: np.ndarray, floats: list[np.ndarray], min_count: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """``DataFrame(floats).groupby(ids, sort=False).sum(min_count)``: the groups and each column's sums."""
+    total = pd.DataFrame(dict(enumerate(floats))).groupby(ids, sort=False).sum(min_count=min_count)
+    return total.index.to_numpy(), [total[i].to_numpy() for i in range(len(floats))]
 
 
 def distinct(values: np.ndarray) -> np.ndarray:

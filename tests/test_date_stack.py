@@ -3,6 +3,8 @@ in bounded chunks, and the figures equal the combining rule evaluated at each da
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date
 
 import numpy as np
@@ -147,3 +149,31 @@ def test_the_series_equals_the_rule_at_each_date_on_its_own(seeded_engine, monke
         assert per_holder.reindex(state.index).fillna(0.0).to_numpy() == pytest.approx(state.to_numpy())
         checked += len(state)
     assert checked > 100  # the seeded store has well over a hundred holders with a fleet
+
+
+def test_ahead_makes_the_next_item_on_a_helper_thread_one_at_a_time():
+    made: list[tuple[int, str]] = []
+    held: list[int] = []
+
+    def items():
+        for i in range(5):
+            made.append((i, threading.current_thread().name))
+            yield i
+
+    for item in date_stack.ahead(items()):
+        held.append(item)
+        time.sleep(0.02)  # the next item is made meanwhile, and no more than that
+        assert max(i for i, _ in made) <= item + 1
+    assert held == [0, 1, 2, 3, 4]
+    assert all(name.startswith("fleet-stack") for _, name in made)
+
+
+def test_ahead_hands_on_an_error_of_the_helper_thread():
+    def items():
+        yield 1
+        raise ValueError("stack 2 failed")
+
+    out = date_stack.ahead(items())
+    assert next(out) == 1
+    with pytest.raises(ValueError, match="stack 2 failed"):
+        next(out)

@@ -20,6 +20,9 @@ and add like any cluster (``H100E_ONLY``).
 Several estimates on the same latest date conflict: they become a range (the median as
 the point, the lowest low and highest high). Ranges carry through sums, and maxima are
 taken element-wise (point, low and high). Pure pandas: no database, no streamlit.
+
+The rule works holder by holder: from ``SPLIT_ROWS`` candidate rows on, each half of the
+holders is combined on its own thread and the halves are joined in one pass's order.
 """
 
 from __future__ import annotations

@@ -18,15 +18,17 @@ with more is cut by holder: the rule works holder by holder). Pure pandas/numpy.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from fleet.analytics import candidates
+from fleet.analytics import candidates, memo
 from fleet.analytics.candidates import H100E_ONLY, WORK_COLUMNS, CombineOptions, Rows
 
+T = TypeVar("T")
 STRIDE = 1 << 32
 CHUNK_ROWS = 300_000  # stacked rows per call of the rule: bounds the memory a series takes
 _NEVER = np.iinfo("int64").max
@@ -98,10 +100,12 @@ def _slice(estimates: pd.DataFrame, rows: np.ndarray, start: np.ndarray, stop: n
     spans = np.maximum(stop - start, 0)
     first = np.repeat(np.cumsum(spans) - spans, spans)
     index = np.repeat(start, spans) + (np.arange(int(spans.sum()), dtype="int64") - first)
-    # Only the rule's own columns, low-cardinality text as categories.
+    # Only the rule's own columns, low-cardinality text as categories: each text column is made
+    # categorical once per column's data (``memo``), so a stack copies codes, not strings.
     columns = [c for c in WORK_COLUMNS if c in estimates]
-    stacked = estimates[columns].iloc[np.repeat(rows, spans)].reset_index(drop=True)
-    stacked = stacked.astype({c: "category" for c in ("scope", "cluster", "status", "certainty") if c in stacked})
+    text = {c: memo.derived(estimates[c], "date_stack.category", _categories)
+            for c in ("scope", "cluster", "status", "certainty") if c in estimates}
+    stacked = estimates[columns].assign(**text).iloc[np.repeat(rows, spans)].reset_index(drop=True)
     offset = index * STRIDE
     stacked["organisation_id"] = stacked["organisation_id"].astype("int64").to_numpy() + offset
     user = stacked["user_organisation_id"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
@@ -110,13 +114,37 @@ def _slice(estimates: pd.DataFrame, rows: np.ndarray, start: np.ndarray, stop: n
     return stacked
 
 
+def _categories(values: pd.Series) -> pd.Series:
+    return values.astype("category")
+
+
 def date_stacks(estimates: pd.DataFrame, dates: list[date], options: CombineOptions,
                 limit: int | None = None) -> Iterator[pd.DataFrame]:
     """Stacks of the estimates that can count at each of ``dates`` (sorted), holder ids encoded.
 
     ``options.as_of`` must be the last date. Each stack covers a run of dates; feed it to
-    ``combine`` with the same options and decode the holder ids with ``decode``.
+    ``combine`` with the same options and decode the holder ids with ``decode``. The next
+    stack is built on a helper thread while the caller works on the one it was handed
+    (gathering a stack's rows lets go of the GIL), so at most two are held at once.
     """
+    return ahead(_stacks(estimates, dates, options, limit))
+
+
+_END = object()
+
+
+def ahead(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each next one made on a helper thread while the caller works on the last."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-stack") as pool:
+        coming = pool.submit(next, items, _END)
+        while (item := coming.result()) is not _END:
+            coming = pool.submit(next, items, _END)
+            yield item
+            del item  # not held while the next one is made
+
+
+def _stacks(estimates: pd.DataFrame, dates: list[date], options: CombineOptions,
+            limit: int | None) -> Iterator[pd.DataFrame]:
     if not len(estimates) or not dates:
         return
     limit = limit or CHUNK_ROWS

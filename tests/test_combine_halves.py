@@ -114,7 +114,8 @@ def test_halves_put_each_holder_on_one_side_lower_ids_first(holders, low_side):
                              rank=np.array([]), fleet=np.array([]), cluster=np.array([]), cluster_keys=np.array([]))
     low, high = found.halves()
     assert set(holder[low]) == low_side
-    assert (low ^ high).all() and holder[low].max() < holder[high].min()
+    assert sorted([*low, *high]) == list(range(len(holder)))  # every row on one side, once
+    assert holder[low].max() < holder[high].min()
 
 
 def test_one_holder_is_not_split():

@@ -171,8 +171,8 @@ class Found:
     cluster_keys: np.ndarray
 
     def halves(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Two masks over ``at`` that split the holders in two (each holder's rows on one side, the
-        lower ids first) with about half the rows each; None if one side would be empty."""
+        """Two sets of positions into ``at`` that split the holders in two (each holder's rows on one
+        side, the lower ids first) with about half the rows each; None if one side would be empty."""
         holder = self.holder
         lo, hi = int(holder.min()), int(holder.max())
         if hi - lo <= 4 * len(holder) + 4096:  # a narrow range (ids): the weighted median from counts
@@ -182,7 +182,7 @@ class Found:
         low = holder <= cut
         if low.all():  # the median holder is the largest: cut below it instead
             low = holder < cut
-        return None if not low.any() or low.all() else (low, ~low)
+        return None if not low.any() or low.all() else (np.flatnonzero(low), np.flatnonzero(~low))
 
 
 def find(estimates: pd.DataFrame, options: CombineOptions) -> Found:
@@ -202,8 +202,8 @@ def find(estimates: pd.DataFrame, options: CombineOptions) -> Found:
 
 def rows(estimates: pd.DataFrame, options: CombineOptions, found: Found | None = None,
          within: np.ndarray | None = None) -> Rows:
-    """The rule's working columns of the rows ``find`` found (``within``: a mask over them, e.g. one of
-    ``Found.halves``; all of them if None)."""
+    """The rule's working columns of the rows ``find`` found (``within``: positions among them, e.g. one
+    of ``Found.halves``; all of them if None)."""
     f = find(estimates, options) if found is None else found
     at, owner, holder = (f.at, f.owner, f.holder) if within is None else (f.at[within], f.owner[within],
                                                                            f.holder[within])

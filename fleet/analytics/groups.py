@@ -67,8 +67,10 @@ def group_any(key: np.ndarray, size: int) -> tuple[np.ndarray, int]:
         return group(key)
     present = np.zeros(size, dtype=bool)
     present[key] = True
-    number = np.cumsum(present) - 1
-    return number[key], int(number[-1]) + 1 if size else 0
+    keys = np.flatnonzero(present)
+    number = np.empty(size, dtype="int64")  # read only where a key is present
+    number[keys] = np.arange(len(keys))
+    return number[key], len(keys)
 
 
 def union(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

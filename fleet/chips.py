@@ -81,13 +81,20 @@ def h100e_factor(spec: Mapping[str, object], basis: Basis | str = Basis.EIGHT_BI
 def factor_series(chips: pd.DataFrame, basis: Basis | str = Basis.EIGHT_BIT) -> pd.Series:
     """Column-wise ``h100e_factor`` for a catalog frame (indexed like ``chips``); NaN = unknown."""
     basis = Basis(basis)
-    frame = chips.reindex(columns=list(SPEC_COLUMNS)).astype("float64")
-    frame = frame.where(frame > 0)
-    if basis is Basis.EIGHT_BIT:
-        metric = frame[["peak_ops_8bit", "peak_flops_bf16", "peak_flops_fp32"]].max(axis=1, skipna=True)
+    if basis is Basis.EIGHT_BIT:  # the largest known of the three (fmax skips NaN)
+        metric = np.fmax.reduce([_positive(chips, c) for c in ("peak_ops_8bit", "peak_flops_bf16", "peak_flops_fp32")])
     else:
-        metric = frame[{Basis.BF16: "peak_flops_bf16", Basis.PRICE: "price_usd", Basis.POWER: "tdp_w"}[basis]]
-    return metric / H100_REFERENCE[basis]
+        metric = _positive(chips, {Basis.BF16: "peak_flops_bf16", Basis.PRICE: "price_usd", Basis.POWER: "tdp_w"}[basis])
+    return pd.Series(metric / H100_REFERENCE[basis], index=chips.index)
+
+
+def _positive(chips: pd.DataFrame, column: str) -> np.ndarray:
+    """A spec column as float64, NaN where missing or not positive (column-wise: the app prices
+    figures many times over)."""
+    if column not in chips:
+        return np.full(len(chips), np.nan)
+    values = chips[column].to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(values > 0, values, np.nan)
 
 
 def peak_flops_series(chips: pd.DataFrame, fmt: FlopFormat | str = FlopFormat.BF16) -> pd.Series:

@@ -146,3 +146,15 @@ def test_count_distinct_matches_pandas_nunique(ids, values, dtype):
     padded = pd.concat([pd.Series(["pad", "z" * 30], dtype=dtype), strings], ignore_index=True).iloc[1:]
     rows = np.arange(len(strings)) + 1
     np.testing.assert_array_equal(groups.count_distinct(ids, 2, padded, rows), want)
+
+
+@pytest.mark.parametrize("ids, values", [
+    ([30, 10, 20], [10, 20, 30, 40, -1, 5]),  # unsorted ids; values outside their range
+    ([7], [7, 7, 8]),
+    ([5, 1 << 40], [1 << 40, 5, 6]),  # a range too wide for a table
+    ([], [1, 2]),
+])
+def test_lookup_is_get_indexer(ids, values):
+    ids, values = np.array(ids, dtype="int64"), np.array(values, dtype="int64")
+    want = pd.Index(ids, dtype="int64").get_indexer(values)
+    assert groups.lookup(ids, values).tolist() == want.tolist()

@@ -84,7 +84,7 @@ def priced(combined: Combined, chips: pd.DataFrame, basis: Basis | str) -> Price
     # one hash lookup per row, then positional takes from the catalog's columns with three
     # entries appended: H100e-only figures (-3), the organisation-wide remainder (-2) and
     # chips not in the catalog (-1, as get_indexer gives them)
-    at = np.where(key == H100E_ONLY, -3, catalog.index.get_indexer(key))
+    at = np.where(key == H100E_ONLY, -3, groups.lookup(catalog.index.to_numpy(), key))
     families = catalog["family"].fillna("Other") if "family" in catalog else pd.Series("Other", index=catalog.index)
     factor = np.append(factor_series(catalog, basis).to_numpy(dtype="float64"), [1.0, 1.0, np.nan])[at]
     names = np.append(catalog["name"].to_numpy(dtype=object),

@@ -252,6 +252,20 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ranked[keep]
 
 
+def lookup(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where each of ``values`` is in the distinct integer ``ids`` (any order); -1 where it is not."""
+    ids = np.asarray(ids, dtype="int64")
+    if not len(ids):
+        return np.full(len(values), -1, dtype="int64")
+    low, high = int(ids.min()), int(ids.max())
+    if high - low > 4 * len(values) + 4096:
+        return pd.Index(ids).get_indexer(values)
+    table = np.full(high - low + 1, -1, dtype="int64")
+    table[ids - low] = np.arange(len(ids))
+    inside = (values >= low) & (values <= high)
+    return np.where(inside, table[np.clip(values, low, high) - low], -1)
+
+
 def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Where each of ``values`` is in the sorted distinct ``keys``; -1 where it is not."""
     if not len(keys):

@@ -53,6 +53,10 @@ def assert_same(left: Combined, right: Combined) -> None:
         np.testing.assert_array_equal(values, right.figures[name], err_msg=name)  # NaN equals NaN here
     pd.testing.assert_frame_equal(left.whole, right.whole, check_exact=True)
     pd.testing.assert_frame_equal(left.contributions, right.contributions, check_exact=True)
+    for side in (left, right):  # the cluster rows alone are the contributions' cluster rows
+        contributions = side.contributions
+        pd.testing.assert_frame_equal(side.clusters.frame(), contributions.loc[contributions["component"] == "cluster"]
+                                      .reset_index(drop=True), check_exact=True)
 
 
 @pytest.mark.parametrize("options", OPTIONS, ids=["default", "user+planned", "likely-2023", "user-2030"])

@@ -89,6 +89,8 @@ class Combined:
     figures: dict[str, np.ndarray]  # per (holder_id, chip_key): the ``BY_CHIP`` columns as arrays, basis as codes
     whole: pd.DataFrame  # organisation-wide H100e figures: one row per holder_id
     contributing: Contributing = OnFirstRead()  # the estimates each figure rests on, as arrays (or a function)
+    # ``contributing``'s cluster rows alone (what the series' largest cluster reads), without the rest
+    clusters: Contributing = OnFirstRead()
     single: int = -1  # figures[:single]: the (holder, chip) pairs of one owner's part, in key order (see _sum_parts)
 
     @cached_property
@@ -168,8 +170,12 @@ def _combine(frame: pd.DataFrame, r: Rows) -> Combined:
                                   groups.positions(parts["key"], part[0][whole_rows])])
         return _contributions(frame, r, parts["basis"], at_part, fleet_rows, cluster_rows, whole_rows)
 
+    def clusters() -> Contributing:
+        return _contributions(frame, r, parts["basis"], parts["at_clusters"][cluster_part], fleet_rows[:0],
+                              cluster_rows)
+
     figures, single = _sum_parts(r, parts, groups.compose(holder, chip)[0])
-    return Combined(figures=figures, whole=whole, contributing=contributing, single=single)
+    return Combined(figures=figures, whole=whole, contributing=contributing, single=single, clusters=clusters)
 
 
 SPLIT_ROWS = 100_000  # candidate rows from which two threads beat one (fewer: the thread's hand-off costs more)
@@ -196,10 +202,8 @@ def _joined(first: Combined, second: Combined) -> Combined:
     whole = pd.DataFrame({c: np.concatenate([first.whole[c].to_numpy(), second.whole[c].to_numpy()])
                           for c in first.whole.columns})
 
-    def contributing() -> Contributing:
-        return first.contributing.joined(second.contributing)
-
-    return Combined(figures=figures, whole=whole, contributing=contributing, single=a + b)
+    return Combined(figures=figures, whole=whole, contributing=lambda: first.contributing.joined(second.contributing),
+                    single=a + b, clusters=lambda: first.clusters.joined(second.clusters))
 
 
 def _lessor(r: Rows) -> tuple[np.ndarray, int]:

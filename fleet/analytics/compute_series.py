@@ -23,6 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from fleet.analytics import groups
 from fleet.analytics.candidates import prepare
 from fleet.analytics.combine import CLUSTER, H100E_ONLY, WHOLE, CombineOptions, Contributing, combine
 from fleet.analytics.date_stack import date_stacks, decode
@@ -74,27 +75,25 @@ def relevant_estimates(estimates: pd.DataFrame, holders: Iterable[int]) -> pd.Da
     return estimates.loc[keep]
 
 
-def _cluster_rows(c: Contributing) -> pd.DataFrame:
-    """The contributions of named clusters: keys, quantity and range, status (only what
-    ``_largest_cluster`` reads, not the whole contributions frame)."""
+def _largest_cluster(c: Contributing, flops: pd.Series) -> pd.DataFrame:
+    """Per holder, the FLOP/s of its largest named cluster (point, low, high), from the contributions'
+    cluster rows: each chip's same-day figures collapsed (median, lowest low, highest high; none if the
+    cluster's latest word is "decommissioned"), priced, summed per cluster, the largest per holder."""
     at = np.flatnonzero(c.component == CLUSTER)
-    return pd.DataFrame({"holder_id": c.holder[at], "owner_id": c.owner[at], "cluster_key": c.cluster[at],
-                         "chip_key": c.chip[at], "qty": c.qty[at], "qty_low": c.low[at], "qty_high": c.high[at],
-                         "status": c.estimates["status"].take(c.row[at]).to_numpy()})
-
-
-def _largest_cluster(rows: pd.DataFrame, flops: pd.Series) -> pd.DataFrame:
-    """Per holder, the FLOP/s of its largest named cluster (point, low, high)."""
-    if rows.empty:
+    if not len(at):
         return pd.DataFrame(columns=["cluster_flops", "cluster_flops_low", "cluster_flops_high"], dtype="float64")
-    keys = ["holder_id", "owner_id", "cluster_key", "chip_key"]
-    grouped = rows.groupby(keys, sort=False)
-    per_chip = grouped.agg(qty=("qty", "median"), low=("qty_low", "min"), high=("qty_high", "max"))
-    alive = rows["status"].ne(Status.DECOMMISSIONED).groupby([rows[k] for k in keys], sort=False).any()
-    per_chip.loc[~alive.reindex(per_chip.index).to_numpy(), ["qty", "low", "high"]] = 0.0
-    price = per_chip.index.get_level_values("chip_key").map(flops).to_numpy(dtype="float64")
-    priced = per_chip[["qty", "low", "high"]].mul(price, axis=0)
-    per_cluster = priced.groupby(level=["holder_id", "owner_id", "cluster_key"]).sum(min_count=1)
+    holder, owner, cluster, chip = c.holder[at], c.owner[at], c.cluster[at], c.chip[at]
+    # (holder, owner, cluster, chip) groups numbered as they first appear, as a group-by without sorting
+    ids, n = groups.group(groups.compose(groups.dense(holder), groups.dense(owner), (cluster, len(c.cluster_keys)),
+                                         groups.dense(chip))[0])
+    qty, low, high = groups.collapse(ids, n, c.qty[at], c.low[at], c.high[at])
+    alive = groups.any_of(ids, n, c.estimates["status"].take(c.row[at]).to_numpy() != Status.DECOMMISSIONED)
+    qty[~alive], low[~alive], high[~alive] = 0.0, 0.0, 0.0
+    first = groups.some(ids[::-1], n, np.arange(len(at))[::-1])  # each group's first row (the last write wins)
+    price = flops.reindex(chip[first]).to_numpy(dtype="float64")
+    per_chip = pd.DataFrame({"holder_id": holder[first], "owner_id": owner[first], "cluster_key": cluster[first],
+                             "qty": qty * price, "low": low * price, "high": high * price})
+    per_cluster = per_chip.groupby(["holder_id", "owner_id", "cluster_key"]).sum(min_count=1)
     best = per_cluster.groupby(level="holder_id").max()
     return best.rename(columns={"qty": "cluster_flops", "low": "cluster_flops_low", "high": "cluster_flops_high"})
 
@@ -116,7 +115,7 @@ def _figures(stacked: pd.DataFrame, chips: pd.DataFrame, flops: pd.Series, dates
     })
     out = frame.groupby("holder_id").sum(min_count=1)
     out["unknown_spec"] = out["unknown_spec"].fillna(0).astype("int64")
-    out = out.join(_largest_cluster(_cluster_rows(combined.contributing), flops)).reset_index()
+    out = out.join(_largest_cluster(combined.clusters, flops)).reset_index()
     out["date"], out["holder_id"] = decode(out["holder_id"], dates)
     return out.reindex(columns=SERIES_COLUMNS)
 

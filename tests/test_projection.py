@@ -147,11 +147,13 @@ def test_series_follow_the_estimates_through_time_and_filters():
 
 
 def test_series_dates_are_quarter_ends_plus_estimates_and_as_of():
-    estimates = frame(est(1, "2023-02-10", 1), est(2, "2023-08-01", 1))
+    estimates = frame(est(1, "2023-02-10", 1), est(2, "2023-08-01", 1), est(3, "2023-08-01", 2),
+                      est(4, "2024-01-05", 1))  # a date after as-of
     plain = series_dates(estimates, date(2023, 12, 15))
     assert plain == [date(2023, 3, 31), date(2023, 6, 30), date(2023, 9, 30), date(2023, 12, 15)]
     exact = series_dates(estimates, date(2023, 12, 15), include_estimate_dates=True)
-    assert date(2023, 2, 10) in exact and date(2023, 8, 1) in exact
+    assert exact == sorted([*plain, date(2023, 2, 10), date(2023, 8, 1)])
+    assert {type(d) for d in exact} == {date}
 
 
 # --- growth fits ---------------------------------------------------------------------------------------

@@ -168,11 +168,11 @@ def series_dates(estimates: pd.DataFrame, as_of: date, *, freq: str = "QE", star
     dated = estimates.loc[estimates["valid_on"] <= pd.Timestamp(as_of), "valid_on"] if len(estimates) else []
     if len(dated) == 0:
         return [as_of]
-    first = pd.Timestamp(start) if start else pd.Timestamp(min(dated))
+    first = pd.Timestamp(start) if start else pd.Timestamp(dated.min())  # not min(): it walks 1M Timestamps
     grid = pd.date_range(first, pd.Timestamp(as_of), freq=freq)
     dates = {d.date() for d in grid} | {as_of}
-    if include_estimate_dates:
-        dates |= {pd.Timestamp(d).date() for d in dated}
+    if include_estimate_dates:  # each distinct date once
+        dates |= set(pd.DatetimeIndex(pd.unique(dated.to_numpy())).date)
     return sorted(dates)
 
 

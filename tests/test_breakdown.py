@@ -169,6 +169,8 @@ def test_chip_totals_are_chip_series_summed_over_holders_and_shares_agree():
     got = summed.set_index(["date", "chip_key"])[["qty", "h100e"]]
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert summed.loc[summed["chip_key"] == NO_SPEC, "holders"].tolist() == [2, 2]  # two holders, two dates
+    labels = ["date", "chip_key", "chip", "family", "spec_known"]  # each chip's name, family and spec carried over
+    pd.testing.assert_frame_equal(summed[labels], per_holder[labels].drop_duplicates(ignore_index=True))
     for by in ("family", "vendor"):
         pd.testing.assert_frame_equal(breakdown.grouped_over_time(summed, CATALOG, by),
                                       breakdown.grouped_over_time(per_holder, CATALOG, by))

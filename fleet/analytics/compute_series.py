@@ -265,7 +265,11 @@ def chip_totals(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
 
     def add_up() -> None:
         rows = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
-        parts.append(rows.groupby(keys, as_index=False, dropna=False).agg(**sums))
+        # a chip key fixes its name, family and spec: group on (date, chip key) alone -- the same
+        # groups in the same order as all five keys, without hashing three more columns
+        grouped = rows.groupby(keys[:2], as_index=False)
+        out = grouped.agg(**{k: (k, "first") for k in keys[2:]}, **sums)
+        parts.append(out)
         pending.clear()
 
     for rows in _chip_chunks(estimates, chips, organisations, sorted(set(dates)), options):

@@ -4,6 +4,7 @@ organisation-wide figures and contributions, value for value and in the same ord
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import numpy as np
@@ -127,3 +128,16 @@ def test_one_holder_is_not_split():
     found = candidates.Found(at=np.arange(30), owner=holder, holder=holder, dead=np.array([]), rank=np.array([]),
                              fleet=np.array([]), cluster=np.array([]), cluster_keys=np.array([]))
     assert found.halves() is None
+
+
+def test_one_pass_when_no_thread_can_be_started(monkeypatch):
+    """At interpreter exit (the frame cache's writer finishing) an executor takes no new work."""
+    estimates = frame(*leased_rows())
+    options = OPTIONS[1]
+    expected = one_pass(estimates, options, monkeypatch)
+    closed = ThreadPoolExecutor(max_workers=1)
+    closed.shutdown()
+    monkeypatch.setattr(rule, "SPLIT_ROWS", 0)
+    monkeypatch.setattr(rule, "_WORKERS", True)
+    monkeypatch.setattr(rule, "_pool", lambda: closed)
+    assert_same(combine(estimates, options), expected)

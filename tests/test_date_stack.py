@@ -4,6 +4,7 @@ in bounded chunks, and the figures equal the combining rule evaluated at each da
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from datetime import date
 
@@ -177,3 +178,12 @@ def test_ahead_hands_on_an_error_of_the_helper_thread():
     assert next(out) == 1
     with pytest.raises(ValueError, match="stack 2 failed"):
         next(out)
+
+
+def test_ahead_makes_items_itself_when_no_thread_can_be_started(monkeypatch):
+    class Closed(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):
+            raise RuntimeError("cannot schedule new futures after interpreter shutdown")
+
+    monkeypatch.setattr(date_stack, "ThreadPoolExecutor", Closed)
+    assert list(date_stack.ahead(iter([1, 2, 3]))) == [1, 2, 3]

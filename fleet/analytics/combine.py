@@ -142,7 +142,10 @@ def combine(estimates: pd.DataFrame, options: CombineOptions) -> Combined:
         return _combine(frame, candidates.rows(estimates, options, found))
     # The rule works holder by holder: each half of the holders is combined on its own thread
     # (numpy lets go of the GIL in its loops) and the halves are joined in the order one pass gives.
-    other = _pool().submit(lambda: _combine(frame, candidates.rows(estimates, options, found, halves[1])))
+    try:
+        other = _pool().submit(lambda: _combine(frame, candidates.rows(estimates, options, found, halves[1])))
+    except RuntimeError:  # the interpreter is exiting (the frame cache's writer finishing): no new work
+        return _combine(frame, candidates.rows(estimates, options, found))
     first = _combine(frame, candidates.rows(estimates, options, found, halves[0]))
     return _joined(first, other.result())
 

@@ -136,7 +136,11 @@ _END = object()
 def ahead(items: Iterator[T]) -> Iterator[T]:
     """``items``, each next one made on a helper thread while the caller works on the last."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fleet-stack") as pool:
-        coming = pool.submit(next, items, _END)
+        try:
+            coming = pool.submit(next, items, _END)
+        except RuntimeError:  # the interpreter is exiting: no new threads, so one at a time here
+            yield from items
+            return
         while (item := coming.result()) is not _END:
             coming = pool.submit(next, items, _END)
             yield item

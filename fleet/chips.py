@@ -82,7 +82,8 @@ def factor_series(chips: pd.DataFrame, basis: Basis | str = Basis.EIGHT_BIT) -> 
     """Column-wise ``h100e_factor`` for a catalog frame (indexed like ``chips``); NaN = unknown."""
     basis = Basis(basis)
     if basis is Basis.EIGHT_BIT:  # the largest known of the three (fmax skips NaN)
-        metric = np.fmax.reduce([_positive(chips, c) for c in ("peak_ops_8bit", "peak_flops_bf16", "peak_flops_fp32")])
+        columns = ("peak_ops_8bit", "peak_flops_bf16", "peak_flops_fp32")
+        metric = np.fmax.reduce([_positive(chips, c) for c in columns])
     else:
         metric = _positive(chips, {Basis.BF16: "peak_flops_bf16", Basis.PRICE: "price_usd", Basis.POWER: "tdp_w"}[basis])
     return pd.Series(metric / H100_REFERENCE[basis], index=chips.index)

@@ -204,7 +204,6 @@ def _joined(first: Combined, second: Combined) -> Combined:
                                   second.figures[k][b:]]) for k in names}
     whole = pd.DataFrame({c: np.concatenate([first.whole[c].to_numpy(), second.whole[c].to_numpy()])
                           for c in first.whole.columns})
-
     return Combined(figures=figures, whole=whole, contributing=lambda: first.contributing.joined(second.contributing),
                     single=a + b, clusters=lambda: first.clusters.joined(second.clusters))
 

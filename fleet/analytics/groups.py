@@ -258,12 +258,9 @@ def lookup(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     if not len(ids):
         return np.full(len(values), -1, dtype="int64")
     low, high = int(ids.min()), int(ids.max())
-    if high - low > 4 * len(values) + 4096:
-        return pd.Index(ids).get_indexer(values)
-    table = np.full(high - low + 1, -1, dtype="int64")
-    table[ids - low] = np.arange(len(ids))
-    inside = (values >= low) & (values <= high)
-    return np.where(inside, table[np.clip(values, low, high) - low], -1)
+    if high - low <= 4 * len(values) + 4096:
+        return _by_table(ids, low, high, values)
+    return pd.Index(ids).get_indexer(values)
 
 
 def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -271,14 +268,18 @@ def positions(keys: np.ndarray, values: np.ndarray) -> np.ndarray:
     if not len(keys):
         return np.full(len(values), -1, dtype="int64")
     low, high = int(keys[0]), int(keys[-1])
-    if high - low <= 4 * len(values) + 4096:  # a narrow range: one table lookup per value
-        table = np.full(high - low + 1, -1, dtype="int64")
-        table[keys - low] = np.arange(len(keys))
-        inside = (values >= low) & (values <= high)
-        return np.where(inside, table[np.clip(values, low, high) - low], -1)
+    if high - low <= 4 * len(values) + 4096:
+        return _by_table(keys, low, high, values)
     at = np.searchsorted(keys, values).clip(max=len(keys) - 1)
     return np.where(keys[at] == values, at, -1)
 
+
+def _by_table(ids: np.ndarray, low: int, high: int, values: np.ndarray) -> np.ndarray:
+    """``lookup`` for ids in a narrow range [low, high]: one table lookup per value."""
+    table = np.full(high - low + 1, -1, dtype="int64")
+    table[ids - low] = np.arange(len(ids))
+    inside = (values >= low) & (values <= high)
+    return np.where(inside, table[np.clip(values, low, high) - low], -1)
 
 
 # Strings. Hashing hundreds of thousands of nearly unique strings (source URLs) is the

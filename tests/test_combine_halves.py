@@ -141,3 +141,14 @@ def test_one_pass_when_no_thread_can_be_started(monkeypatch):
     monkeypatch.setattr(rule, "_WORKERS", True)
     monkeypatch.setattr(rule, "_pool", lambda: closed)
     assert_same(combine(estimates, options), expected)
+
+
+def test_kind_and_country_filters_keep_exactly_those_holders(seeded_engine):
+    store = SessionStore(seeded_engine)
+    estimates, chips, orgs = store.estimates(None), store.chips(), store.organisations()
+    every = fleet_state(estimates, chips, orgs, as_of=date(2025, 6, 30)).holders
+    kind, country = every["kind"].iloc[0], every["country"].dropna().iloc[0]
+    some = fleet_state(estimates, chips, orgs, as_of=date(2025, 6, 30), kinds=(kind,), countries=(country,)).holders
+    wanted = every.loc[(every["kind"] == kind) & (every["country"] == country)]
+    assert 0 < len(some) < len(every)
+    pd.testing.assert_frame_equal(some.reset_index(drop=True), wanted.reset_index(drop=True), check_exact=True)

@@ -330,7 +330,7 @@ def fleet_state(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: pd.
         keep = keep[orgs.loc[keep, "kind"].isin(kinds)]
     if countries:
         keep = keep[orgs.loc[keep, "country"].isin(countries)]
-    shown = keep.get_indexer(figures["holder_id"]) >= 0
+    shown = groups.lookup(keep.to_numpy(), figures["holder_id"]) >= 0
     figures = figures if shown.all() else figures.take(np.flatnonzero(shown))
     holders, known = holder_totals(figures)
     holders = holders.join(orgs, on="holder_id")

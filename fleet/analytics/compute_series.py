@@ -89,7 +89,7 @@ def _largest_cluster(c: Contributing, flops: pd.Series) -> pd.DataFrame:
     qty, low, high = groups.collapse(ids, n, c.qty[at], c.low[at], c.high[at])
     alive = groups.any_of(ids, n, c.estimates["status"].take(c.row[at]).to_numpy() != Status.DECOMMISSIONED)
     qty[~alive], low[~alive], high[~alive] = 0.0, 0.0, 0.0
-    first = groups.some(ids[::-1], n, np.arange(len(at))[::-1])  # each group's first row (the last write wins)
+    first = groups.first_rows(ids, n)
     price = flops.reindex(chip[first]).to_numpy(dtype="float64")
     per_chip = pd.DataFrame({"holder_id": holder[first], "owner_id": owner[first], "cluster_key": cluster[first],
                              "qty": qty * price, "low": low * price, "high": high * price})

@@ -111,6 +111,13 @@ def some(ids: np.ndarray, n: int, values: np.ndarray) -> np.ndarray:
     return out
 
 
+def first_rows(ids: np.ndarray, n: int) -> np.ndarray:
+    """Each group's first row (the row index of its first member; undefined for a group without rows)."""
+    first = np.empty(n, dtype="int64")
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write wins
+    return first
+
+
 def sizes(ids: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(ids, minlength=n)
 
@@ -141,8 +148,7 @@ def _pair_medians(out: np.ndarray, ids: np.ndarray, values: np.ndarray) -> None:
     """``_medians`` of groups of exactly two rows: their mean, or the one that is not NaN."""
     if not len(ids):
         return
-    first = np.empty(int(ids.max()) + 1, dtype="int64")
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write wins: each group's first row
+    first = first_rows(ids, int(ids.max()) + 1)
     second = np.empty_like(first)
     second[ids] = np.arange(len(ids))
     groups_ = ids[first[ids] == np.arange(len(ids))]

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleet.ingest.load import FINGERPRINT_COLUMNS, _canonical_value, fingerprints
-from fleet.ingest.validate import URL_PATTERN, check_estimates, url_ok
+from fleet.ingest.column_parsers import URL_PATTERN, url_ok
+from fleet.ingest.validate import check_estimates
 
 BASE = {"organisation": "Meta", "chip": "H100", "count": "100", "valid_on": "2024-01-01",
         "source_url": "https://example.org/a"}

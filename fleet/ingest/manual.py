@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 
 from fleet.auth import Actor, require_editor
 from fleet.db import write_session
-from fleet.ingest import audit, load, validate
+from fleet.ingest import audit, column_parsers, load, validate
 from fleet.ingest.errors import IngestError
 from fleet.ingest.organisations import OrganisationFields, save_organisation
 from fleet.ingest.rows import check_rows, describe
@@ -121,7 +121,7 @@ def save_organisation_entry(engine: Engine, actor: Actor, fields: OrganisationFi
 def _headcount_frame(session, fields: Mapping[str, object]) -> pd.DataFrame:
     problems = []
     typed = {}
-    for column, rule in (("count", validate.Rule(validate.parse_whole, validate._COUNT_CHECKS[:1])),
+    for column, rule in (("count", validate.Rule(column_parsers.parse_whole, validate._COUNT_CHECKS[:1])),
                          ("valid_on", validate.rules()["valid_on"]), ("source_url", validate.rules()["source_url"])):
         text = str(fields.get(column) or "").strip()
         value, _, positions, reasons = validate.check_column(pd.Series([text], dtype="str"), rule)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from fleet.ingest import validate
+from fleet.ingest import column_parsers, validate
 from fleet.ingest.rows import Resolved, check_rows
 from fleet.ingest.seed_build import format_value
 from fleet.names import did_you_mean
@@ -97,14 +97,14 @@ def _dates(series: pd.Series) -> pd.Series:
 
 
 # Model runs reach back to the 1950s; the estimate rule's 1990 floor is about AI compute fleets.
-_PUBLISHED = validate.Rule(validate.parse_day, (
+_PUBLISHED = validate.Rule(column_parsers.parse_day, (
     pa.Check.ge(pd.Timestamp("1940-01-01"), error="is before 1940 — not a date of a machine-learning model"),
     pa.Check.le(pd.Timestamp(validate.latest_date()), error="is too far in the future"),
 ))
 
 
 HEADCOUNT_TEXT_COLUMNS = ("organisation", "count", "kind", "valid_on", "scope_note", "source_url", "note")
-_POSITIVE = validate.Rule(validate.parse_whole, (pa.Check.ge(1, error="must be at least 1"),))
+_POSITIVE = validate.Rule(column_parsers.parse_whole, (pa.Check.ge(1, error="must be at least 1"),))
 
 
 def check_headcounts(records: pd.DataFrame, resolver: Resolver) -> Resolved:
@@ -114,7 +114,7 @@ def check_headcounts(records: pd.DataFrame, resolver: Resolver) -> Resolved:
         "organisation_id": _resolve(raw["organisation"], resolver.organisations, rows, "organisation", found,
                                     required=True),
         "count": _typed(raw, "count", _POSITIVE, rows, found, True),
-        "kind": _typed(raw, "kind", validate.Rule(validate.parse_choice(values(HeadcountKind))), rows, found, True),
+        "kind": _typed(raw, "kind", validate.Rule(column_parsers.parse_choice(values(HeadcountKind))), rows, found, True),
         "valid_on": _dates(_typed(raw, "valid_on", rules["valid_on"], rows, found, True)),
         "source_url": _typed(raw, "source_url", rules["source_url"], rows, found, True),
         "scope_note": raw["scope_note"].replace("", None), "note": raw["note"].replace("", None),
@@ -125,7 +125,7 @@ def check_headcounts(records: pd.DataFrame, resolver: Resolver) -> Resolved:
 
 MODEL_RUN_TEXT_COLUMNS = ("name", "developer", "published_on", "training_flop", "training_flop_low",
                           "training_flop_high", "hardware", "hardware_quantity", "confidence", "source_url", "note")
-_FLOP = validate.Rule(validate.parse_decimal, (pa.Check.gt(0, error="must be more than 0"),
+_FLOP = validate.Rule(column_parsers.parse_decimal, (pa.Check.gt(0, error="must be more than 0"),
                                                pa.Check.le(1e32, error="is over 1e32 FLOP — not plausible")))
 
 
@@ -149,7 +149,7 @@ def check_model_runs(records: pd.DataFrame, resolver: Resolver, milestones: froz
     first = raw["developer"].map(lambda d: d.split(",")[0].strip())
     single = raw["hardware"].map(lambda h: h if h and "," not in h else "")
     out = pd.DataFrame({
-        "name": _typed(raw, "name", validate.Rule(validate.parse_text(300)), rows, found, True),
+        "name": _typed(raw, "name", validate.Rule(column_parsers.parse_text(300)), rows, found, True),
         "developer": raw["developer"].replace("", None),
         "organisation_id": _resolve(first, resolver.organisations, rows, "developer", found, required=False),
         "published_on": _dates(_typed(raw, "published_on", _PUBLISHED, rows, found, False)),

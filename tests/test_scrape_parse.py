@@ -12,7 +12,7 @@ import pytest
 from fleet.config import Settings
 from fleet.ingest.errors import IngestError, SchemaDrift
 from fleet.ingest.scrapers import REGISTRY, get
-from fleet.ingest.scrapers.base import ParseContext, Produces, ScraperError
+from fleet.ingest.scrapers.base import NotConfigured, ParseContext, Produces, ScraperError
 from fleet.ingest.scrapers.html_config import load_config, parse_config
 from fleet.ingest.scrapers.html_table import parse_html_table
 from fleet.ingest.scrapers.raw import RawDocument
@@ -102,6 +102,24 @@ def test_config_mistakes_name_the_file_table_and_key(text, message):
     with pytest.raises(ScraperError, match=message) as info:
         parse_config(text, "my.toml")
     assert str(info.value).startswith("my.toml")
+
+
+def test_config_messages_name_the_file_without_the_servers_folders(tmp_path):
+    """The Scrapers page shows these messages to every visitor: a file in the project by its
+    place in it, one elsewhere by its name alone."""
+    outside = tmp_path / "private" / "tables.toml"
+    outside.parent.mkdir()
+    outside.write_text("", encoding="utf-8")
+    with pytest.raises(NotConfigured) as empty:
+        load_config(outside)
+    assert str(empty.value).startswith("tables.toml: no [[table]] entries") and str(tmp_path) not in str(empty.value)
+    with pytest.raises(NotConfigured) as missing:
+        load_config(tmp_path / "gone.toml")
+    assert "config file gone.toml not found" in str(missing.value) and str(tmp_path) not in str(missing.value)
+    with pytest.raises(ScraperError) as inside:
+        load_config(CONFIG.with_name("nope.toml"))
+    assert "config file tests/data/html/nope.toml not found" in str(inside.value)
+    assert str(CONFIG.parent) not in str(inside.value)
 
 
 def test_html_table_url_override_picks_or_replaces_a_configured_table():

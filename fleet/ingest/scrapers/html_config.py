@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleet.config import PROJECT_ROOT
 from fleet.ingest.scrapers.base import NotConfigured, ScraperError
 
 FIELDS = (
@@ -161,8 +162,18 @@ def parse_config(text: str, where: str) -> list[TableSpec]:
     return specs
 
 
+def shown_path(path: Path) -> str:
+    """How messages name the config file: its place in the project (``data/scrapers/...``), or
+    only its name when it lives elsewhere -- the Scrapers page shows these messages to anyone,
+    and the server's own folders are none of a visitor's business."""
+    try:
+        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name
+
+
 def load_config(path: str | Path) -> list[TableSpec]:
     path = Path(path)
     if not path.is_file():
-        raise NotConfigured(f"html-table: config file {path} not found (set FLEET_HTML_TABLES_CONFIG)")
-    return parse_config(path.read_text(encoding="utf-8"), str(path))
+        raise NotConfigured(f"html-table: config file {shown_path(path)} not found (set FLEET_HTML_TABLES_CONFIG)")
+    return parse_config(path.read_text(encoding="utf-8"), shown_path(path))

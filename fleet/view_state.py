@@ -43,14 +43,20 @@ def choice(options: Iterable[str]) -> Callable[[str], str]:
 
 
 def parse_date(text: str) -> date:
-    value = date.fromisoformat(text.strip())
+    try:
+        value = date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2024-06-30") from None
     if not date(1990, 1, 1) <= value <= date(2100, 12, 31):
         raise ValueError("outside 1990-2100")
     return value
 
 
 def parse_datetime(text: str) -> datetime:
-    value = datetime.fromisoformat(text.strip())
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("expected a date, or a date and time, as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS") from None
     if value.tzinfo is not None:  # the store keeps naive UTC
         from datetime import UTC
 
@@ -68,12 +74,16 @@ def parse_bool(text: str) -> bool:
 
 
 def number_in(low: float, high: float, kind: type = float) -> Callable[[str], Any]:
+    expected = f"expected {'a whole number' if kind is int else 'a number'} from {low:g} to {high:g}"
+
     def parse(text: str):
-        value = kind(float(text.strip())) if kind is int else float(text.strip())
-        if kind is int and float(text.strip()) != value:
-            raise ValueError("expected a whole number")
-        if not low <= value <= high:
-            raise ValueError(f"expected a number from {low:g} to {high:g}")
+        try:
+            number = float(text.strip())
+            value = kind(number) if kind is int else number
+        except (ValueError, OverflowError):  # Python's own words name neither the setting nor its range
+            raise ValueError(expected) from None
+        if (kind is int and number != value) or not low <= value <= high:
+            raise ValueError(expected)
         return value
     return parse
 

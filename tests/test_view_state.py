@@ -54,6 +54,17 @@ def test_numbers_are_range_checked(raw, expected, warned):
     assert values["top"] == expected and bool(warnings) == warned
 
 
+@pytest.mark.parametrize("key, raw, says", [
+    ("top", "abc", "expected a whole number from 1 to 200"), ("top", "2.5", "expected a whole number from 1 to 200"),
+    ("top", "1e400", "expected a whole number from 1 to 200"), ("as_of", "yesterday", "expected a date as YYYY-MM-DD"),
+    ("known_at", "noon", "expected a date, or a date and time"),
+])
+def test_a_junk_value_is_explained_in_the_settings_terms_not_pythons(key, raw, says):
+    _, warnings = decode({key: raw}, [TOP, *SHARED])
+    assert len(warnings) == 1 and warnings[0].startswith(f"Ignored URL parameter {key}={raw!r} ({says}")
+    assert "convert" not in warnings[0] and "isoformat" not in warnings[0]
+
+
 def test_spelling_is_forgiven_for_choices_and_countries():
     values, warnings = decode({"basis": "BF16", "country": "united states,China", "kind": "LAB"}, SHARED)
     assert warnings == []

@@ -72,6 +72,16 @@ def test_importing_the_same_file_twice_adds_nothing(store):
     assert store_state(store) == before
 
 
+def test_the_preview_lists_each_row_as_written_with_what_the_import_would_do(store):
+    commit_import(store, plan_import(store, OTHER.encode(), file_name="other.csv"), EDITOR)
+    data = OTHER + f"Meta,H100,64,2024-05-01,{URL}\nMeta,H100,12k,2024-05-01,{URL}\nMeta,H100,64,2024-05-01,{URL}\n"
+    outcomes = plan_import(store, data.encode(), file_name="mixed.csv").outcomes()
+    assert list(outcomes.columns) == ["row", "outcome", "Organization", "Chip", "Count", "Date", "Source URL"]
+    assert outcomes["row"].tolist() == [2, 3, 4, 5]
+    assert outcomes["outcome"].tolist() == ["skip", "add", "problem", "problem"]  # row 5 repeats row 3
+    assert outcomes["Count"].tolist() == ["5000", "64", "12k", "64"]
+
+
 def test_all_or_nothing_by_default_and_partial_returns_the_rejects(store):
     data = (GOOD + f"Meta,H100,12k,,2024-01-01,{URL},,,\nNobody,H100,5,,2024-01-01,{URL},,,\n").encode()
     plan = plan_import(store, data, file_name="mixed.csv")

@@ -56,6 +56,7 @@ def test_login_page_logs_an_editor_in_and_refuses_a_wrong_password(store):
 
 def test_a_viewer_gets_the_preview_but_no_import_button(store):
     at = page("import_page")
+    assert [i.value for i in at.info] == ["Anyone can preview a file here; importing it needs an editor login."]
     at.file_uploader[0].set_value(("good.csv", GOOD.encode(), "text/csv")).run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -79,6 +80,11 @@ def test_problems_block_the_import_until_partial_mode_is_chosen(store):
     at = page("import_page", ALICE)
     at.file_uploader[0].set_value(("bad.csv", BAD.encode(), "text/csv")).run()
     assert any("row 4, column count: value '12k'" in m.value for m in at.markdown)
+    rows = at.dataframe[-1].value
+    assert rows["row"].tolist() == [2, 3] and (rows["outcome"] == "add").all()
+    at.selectbox(key="import.rows").set_value("with problems").run()
+    rows = at.dataframe[-1].value
+    assert rows[["row", "outcome", "count"]].values.tolist() == [[4, "problem", "12k"]]
     assert next(b for b in at.button if b.label == "Import").disabled
     at.radio(key="import.mode").set_value("import only the valid rows").run()
     next(b for b in at.button if b.label == "Import the valid rows").click().run()

@@ -91,6 +91,13 @@ class ImportPlan:
             parts.append(f"{len(self.new_organisations):,} new organisations")
         return ", ".join(parts)
 
+    def outcomes(self) -> pd.DataFrame:
+        """Every parsed row as in the file, after its spreadsheet row number and what the import
+        would do with it: ``add``, ``skip`` (already in the store) or ``problem``."""
+        outcome = np.where(~self.ok, "problem", np.where(self.in_store, "skip", "add"))
+        out = self.table.original.reset_index(drop=True)
+        return pd.concat([pd.DataFrame({"row": self.table.rows, "outcome": outcome}), out], axis=1)
+
     def rejects_frame(self) -> pd.DataFrame:
         """Rejected rows with their original columns, their row number and an ``error`` column."""
         problems = self.problems

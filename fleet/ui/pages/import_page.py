@@ -16,11 +16,14 @@ from fleet.ingest.errors import IngestError
 from fleet.ingest.importer import ImportPlan, commit_import, plan_import
 from fleet.ingest.template import HELP, format_frame, template_csv
 from fleet.ui import cached, nav
-from fleet.ui.editor import need_editor
+from fleet.ui.editor import LOGIN_PATH, current_actor, need_editor
 
 PLAN = "import.plan"
 RESULT = "import.result"
 SHOWN_PROBLEMS = 1000
+SHOWN_ROWS = 1000
+OUTCOMES = {"would be added": ["add"], "already in the store (skipped)": ["skip"], "with problems": ["problem"],
+            "all": ["add", "skip", "problem"]}
 
 
 def _help() -> None:
@@ -77,6 +80,18 @@ def _preview(plan: ImportPlan) -> None:
             st.caption(f"Showing {SHOWN_PROBLEMS:,} of {len(table):,} problems; download them all below.")
         st.download_button("Download the problems (CSV)", to_csv_bytes(table), file_name="problems.csv",
                            mime="text/csv")
+    _rows(plan)
+
+
+def _rows(plan: ImportPlan) -> None:
+    """The file's rows as written, each with what the import would do with it."""
+    st.subheader("Rows")
+    which = st.selectbox("Show the rows", list(OUTCOMES), key="import.rows")
+    outcomes = plan.outcomes()
+    shown = outcomes[outcomes["outcome"].isin(OUTCOMES[which])]
+    st.dataframe(shown.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    if len(shown) > SHOWN_ROWS:
+        st.caption(f"Showing the first {SHOWN_ROWS:,} of {len(shown):,} rows.")
 
 
 def _commit(plan: ImportPlan, partial: bool) -> None:
@@ -128,6 +143,9 @@ def _last_result() -> None:
 def render() -> None:
     st.title("Import estimates")
     st.caption("Upload a CSV of estimates: you get a preview first, and nothing is written until you import.")
+    if current_actor() is None:
+        st.info("Anyone can preview a file here; importing it needs an editor login.")
+        nav.link(LOGIN_PATH, "Log in as an editor")
     _help()
     _last_result()
     upload = st.file_uploader("CSV file", type=["csv", "txt", "tsv"], key="import.file")

@@ -190,14 +190,15 @@ def share(ctx) -> None:
             expires = st.date_input("Expires on (optional)", value=None, min_value=date.today() + timedelta(days=1),
                                     key="fleet.share.expires")
             pressed = st.form_submit_button("Create snapshot link", type="primary")
-    if pressed:
-        made = make(ctx, title, note, expires)
-        if made is not None:
-            st.session_state[CREATED] = (ctx.state.page, link(base_url(), made.id))
-    created = st.session_state.get(CREATED)
-    if created and created[0] == ctx.state.page:
-        st.success("Snapshot saved. Anyone with this link sees these numbers, whatever changes later:", icon="📌")
-        st.code(created[1], language=None)
+        # in the popover, which stays open after the form's rerun: below it, the link was hidden under it
+        if pressed:
+            made = make(ctx, title, note, expires)
+            if made is not None:
+                st.session_state[CREATED] = (ctx.state.page, link(base_url(), made.id))
+        created = st.session_state.get(CREATED)
+        if created and created[0] == ctx.state.page:
+            st.success("Snapshot saved. Anyone with this link sees these numbers, whatever changes later:", icon="📌")
+            st.code(created[1], language=None)
 
 
 def make(ctx, title: str, note: str, expires) -> Snapshot | None:

@@ -24,7 +24,7 @@ def render() -> None:
         tables = ctx.view()
         countries, regions = tables["countries"], tables["regions"]
         if countries.empty:
-            st.info("No estimates match these filters. On an empty store, run `python -m fleet seed`.")
+            ctx.nothing_found("No estimates match these filters. On an empty store, run `python -m fleet seed`.")
             return
         title = f"H100e ({b} basis) by home country, as of {f.as_of:%Y-%m-%d} (log colour scale)"
         ctx.chart(ctx.drawn(charts.choropleth, countries, title), countries, title)

@@ -46,9 +46,9 @@ def render() -> None:
         tables = ctx.view()
         board = tables["leaderboard"]
         if board.empty:
-            st.info("No estimates match these filters. Widen the sidebar filters (kind, country, minimum "
-                    "certainty, planned capacity) or move the as-of date; on an empty store, run "
-                    "`python -m fleet seed` to load the sourced seed data.")
+            ctx.nothing_found("No estimates match these filters. Widen the sidebar filters (kind, country, minimum "
+                              "certainty, planned capacity) or move the as-of date; on an empty store, run "
+                              "`python -m fleet seed` to load the sourced seed data.")
             return
         tiles(ctx, tables["kpis"], "Key figures")
         st.caption(f"GPU-rich: at or above {GPU_RICH_H100E:,} H100e, the article's line (move it on the "

@@ -77,6 +77,8 @@ def test_overview_default_state(seeded_url, open_page):
     assert list(board["Rank"][:3]) == [1, 2, 3] and board["H100e (8bit basis)"].is_monotonic_decreasing
     assert (board["H100e low (8bit basis)"] <= board["H100e (8bit basis)"]).all()
     assert board.loc[board["Organisation"] == "Meta", "Organisation page"].item() == "/organisation?org=Meta"
+    table = next(d for d in at.dataframe if "Organisation page" in d.value.columns)
+    assert json.loads(table.proto.columns)["Organisation"]["pinned"] is True  # named while scrolled to its sources
     [bar] = charts(at)
     assert len(bar["data"][0]["y"]) == 20 and bar["data"][0]["error_x"]["type"] == "data"
     assert bar["layout"]["xaxis"]["title"]["text"].startswith("H100e (8bit basis)")

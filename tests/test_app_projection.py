@@ -4,6 +4,8 @@ an exception."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.apptest import ok, query
@@ -141,6 +143,8 @@ def test_claims_ledger_lists_every_claim_with_both_statuses(seeded_sqlite, open_
     assert len(table) == 11 and {"As known at target", "As known now", "Figures used (now)"} <= set(table.columns)
     assert sum(int(m.value) for m in at.metric) == 11
     assert len(at.download_button) == 1
+    config = json.loads(at.dataframe[0].proto.columns)  # the long claim text no longer hides both statuses
+    assert config["Claim"]["pinned"] is True and config["Claim"]["width"] == "medium"
 
 
 def test_claims_filter_and_detail_round_trip_through_the_url(seeded_sqlite, open_page):

@@ -140,8 +140,11 @@ def render() -> None:
         wanted = set(ctx.value("status"))
         shown_entries = [e for e in entries if not wanted or e.now.status.value in wanted]
         table = display(shown_entries)
+        # a claim's text is long: at full width it pushed both statuses, the point of the table, off screen
         st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"Source": st.column_config.LinkColumn(),
+                     column_config={"Claim": st.column_config.TextColumn(width="medium", pinned=True),
+                                    "Line": st.column_config.TextColumn(width="small"),
+                                    "Source": st.column_config.LinkColumn(),
                                     "Figure now": st.column_config.NumberColumn(format="%.4g")})
         widgets.download(ctx, table, "claims ledger", extra=["H100e basis for claims: 8bit (Epoch AI)",
                                                              f"evaluated on: {today}"])

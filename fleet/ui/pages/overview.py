@@ -35,6 +35,7 @@ def leaderboard(ctx, board) -> None:
     config["Organisation page"] = st.column_config.LinkColumn(display_text="open page",
                                                               help="The organisation's estimates and history")
     config["Latest source"] = st.column_config.LinkColumn()
+    config["Organisation"] = st.column_config.TextColumn(pinned=True)  # named while scrolling to the sources
     ctx.table(board, "Leaderboard", column_config=config)
 
 

@@ -196,6 +196,23 @@ def test_countries_trend_control(seeded_url, open_page):
     assert regions["data"][0]["groupnorm"] == "percent"
 
 
+# --- missing values, counts, the as-of date -------------------------------------------------------
+
+def missing_text(table) -> str:
+    """What Streamlit's grid writes in a cell with no value: the table's placeholder, else "None"."""
+    return table.proto.placeholder if table.proto.HasField("placeholder") else "None"
+
+
+@pytest.mark.parametrize("page, params", [("organisation", {}), ("organisation", {"org": "xAI", "as_of": "2025-06-30"}),
+                                          ("chips", {})])
+def test_a_missing_value_shows_as_an_empty_cell_never_none(seeded_sqlite, open_page, page, params):
+    at = ok(open_page(seeded_sqlite, PAGES[page], **params))
+    with_missing = [t for t in at.dataframe if t.value.isna().any().any()]
+    assert with_missing  # the seed leaves cells empty: (a) on the Organisation page, specs in the catalog
+    assert [missing_text(t) for t in at.dataframe] == [""] * len(at.dataframe)
+    assert not any(t.value.isin(["None"]).any().any() for t in at.dataframe)  # nor "None" as text
+
+
 # --- empty store, one estimate, user text ---------------------------------------------------------
 
 @pytest.mark.parametrize("page, fragment", [("organisation", "No organisations in the store yet"),

@@ -54,6 +54,10 @@ def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[st
 
 
 def table(ctx, frame: pd.DataFrame, view: str, *, extra: list[str] | None = None, **dataframe_kwargs) -> None:
-    """A table shown with ``st.dataframe`` (text stays text) and its CSV download."""
-    st.dataframe(frame, hide_index=True, width="stretch", **dataframe_kwargs)
+    """A table shown with ``st.dataframe`` (text stays text) and its CSV download.
+
+    A missing value shows as an empty cell, as in the CSV: Streamlit's default writes "None"
+    in it, which reads as a value (a count of "None") rather than as no value.
+    """
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder="", **dataframe_kwargs)
     download(ctx, frame, view, extra=extra)

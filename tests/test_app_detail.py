@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -211,6 +212,24 @@ def test_a_missing_value_shows_as_an_empty_cell_never_none(seeded_sqlite, open_p
     assert with_missing  # the seed leaves cells empty: (a) on the Organisation page, specs in the catalog
     assert [missing_text(t) for t in at.dataframe] == [""] * len(at.dataframe)
     assert not any(t.value.isin(["None"]).any().any() for t in at.dataframe)  # nor "None" as text
+
+
+def test_as_of_lists_estimates_and_model_runs_dated_after_it_apart(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _organisation, org="xAI", as_of="2025-06-30"))
+    later = {e.label: e for e in at.expander if "dated after the as-of date (2025-06-30)" in e.label}
+    estimates = next(e for label, e in later.items() if "estimate(s)" in label).dataframe[0].value
+    runs = next(e for label, e in later.items() if "model run(s)" in label).dataframe[0].value
+    assert 50_025_265 in estimates["H100e (8bit basis)"].tolist() and runs["Model"].tolist() == ["Grok 4"]
+    on_or_before = table_with(at, "State")  # the page's own list comes first, before the expanders
+    assert (pd.to_datetime(on_or_before["Date"]) <= "2025-06-30").all()
+    assert "Grok 4" not in table_with(at, "Training compute (FLOP)")["Model"].tolist()
+    assert any("valid on or before that date" in c.value and "listed apart" in c.value for c in at.caption)
+
+
+def test_an_organisation_with_every_estimate_after_the_as_of_date_still_renders(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _organisation, org="xAI", as_of="2019-01-01"))
+    assert table_with(at, "State").empty and any("0 estimate(s) valid on or before" in c.value for c in at.caption)
+    assert any("dated after the as-of date" in e.label for e in at.expander)
 
 
 # --- empty store, one estimate, user text ---------------------------------------------------------

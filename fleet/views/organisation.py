@@ -1,6 +1,13 @@
 """Organisation page data: one organisation's fleet over time by chip, its estimates (live,
 superseded, retracted) with their ranges, how its figure combines, headcounts and model runs.
 
+The view describes the organisation *as of* a date, as ``fleet_state`` does: its figures rest
+on estimates valid on or before that date. Estimates valid, and model runs published, after
+it are plans, forecasts and later events (as recorded by the known-at time), not its state
+then. They are kept apart in their own tables (``estimates_after_as_of``,
+``model_runs_after_as_of``), not dropped: the main tables list exactly what the figures can
+rest on, yet a plan such as a 2030 target stays in sight when the as-of date is today.
+
 ``org`` names the organisation (case-insensitive; aliases accepted). Empty or unknown means
 the largest organisation at the as-of date; the ``organisation`` table's ``Notice`` says when
 a name was not found, so the CLI and the page report it alike.
@@ -73,11 +80,17 @@ def timeline(store: Store, filters: Filters, holder_id: int) -> pd.DataFrame:
                          h100e_col(b): series["h100e"].round(1)}).reset_index(drop=True)
 
 
+def split_at(frame: pd.DataFrame, dates: str, as_of) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows dated on or before ``as_of``, rows dated after it). An undated row stays with the
+    first: nothing says it lies after the date."""
+    later = (pd.to_datetime(frame[dates]) > pd.Timestamp(as_of)).to_numpy()
+    return frame.loc[~later].reset_index(drop=True), frame.loc[later].reset_index(drop=True)
+
+
 def points(estimates: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Its live estimates up to the as-of date, as points with their ranges."""
+    """Its live estimates (``estimates`` holds those dated up to the as-of date), as points with ranges."""
     b = filters.basis.value
-    live = estimates.loc[(estimates["State"] == "live") & (pd.to_datetime(estimates["Date"]) <= pd.Timestamp(
-        filters.as_of))]
+    live = estimates.loc[estimates["State"] == "live"]
     columns = ["Date", "Chip", h100e_col(b), h100e_col(b, "low"), h100e_col(b, "high"), "Scope", "Cluster",
                "Status", "Certainty", "Conflict", "Estimate id"]
     return live.loc[live[h100e_col(b)].notna(), columns].sort_values("Date", ignore_index=True)
@@ -159,9 +172,12 @@ def build(store: Store, filters: Filters, values: Mapping[str, Any]) -> dict[str
     if holder_id is None:
         return {}
     history = store.estimate_history(holder_id, filters.known_at)
-    estimates = breakdown.estimates_table(history, store.chips(), store.organisations(), holder_id, filters.basis)
+    every = breakdown.estimates_table(history, store.chips(), store.organisations(), holder_id, filters.basis)
+    estimates, estimates_later = split_at(every, "Date", filters.as_of)
     parts = combined(store, filters, holder_id)
-    heads, runs = people_and_runs(store, filters, holder_id)
+    heads, all_runs = people_and_runs(store, filters, holder_id)
+    runs, runs_later = split_at(all_runs, "Published", filters.as_of)
     return {"organisation": summary(store, filters, holder_id, notice),
             "history": history_chart(timeline(store, filters, holder_id), points(estimates, filters), filters),
-            "estimates": estimates, "combined": parts, "headcounts": heads, "model_runs": runs}
+            "estimates": estimates, "estimates_after_as_of": estimates_later, "combined": parts,
+            "headcounts": heads, "model_runs": runs, "model_runs_after_as_of": runs_later}

@@ -1,6 +1,7 @@
 """Organisation page: one organisation's fleet over time by chip with its estimates and their
 ranges, every estimate (live, superseded, retracted) with sources and quotes, how its figure
-combines, and its headcounts and model runs."""
+combines, and its headcounts and model runs. Estimates and model runs dated after the as-of
+date are listed apart, in closed expanders (``fleet.views.organisation`` says why)."""
 
 from __future__ import annotations
 
@@ -61,17 +62,36 @@ def header(ctx, subject) -> None:
                    "shown as unknown and left out of the totals.")
 
 
+def as_of_note(ctx, name: str) -> None:
+    """Why rows dated after the as-of date sit apart: the page agrees with the figures it explains."""
+    f = ctx.filters
+    recorded = f"recorded by {f.known_at:%Y-%m-%d %H:%M} UTC" if f.known_at else "recorded to date"
+    st.caption(f"As of {f.as_of:%Y-%m-%d}: the figures rest only on estimates valid on or before that date. "
+               f"Estimates valid and model runs published after it ({recorded}) are plans, forecasts and later "
+               f"events, not {literal(name)}'s state then: they are listed apart, under \"dated after the as-of "
+               "date\", and count toward nothing here.")
+
+
+def later(ctx, table, what: str):
+    """A closed expander for the rows dated after the as-of date (see ``as_of_note``)."""
+    return st.expander(f"{len(table)} {what} dated after the as-of date ({ctx.filters.as_of:%Y-%m-%d})")
+
+
 def estimates_section(ctx, tables) -> None:
-    shown = tables["estimates"]
+    shown, after = tables["estimates"], tables["estimates_after_as_of"]
     st.subheader("Every estimate", anchor=False)
-    states = shown["State"].value_counts()
-    st.caption(f"{len(shown)} estimate(s): " + ", ".join(f"{n} {s}" for s, n in states.items())
+    states = ", ".join(f"{n} {s}" for s, n in shown["State"].value_counts().items())
+    st.caption(f"{len(shown)} estimate(s) valid on or before {ctx.filters.as_of:%Y-%m-%d}"
+               + (f": {states}" if states else "")
                + ". Superseded and retracted ones are listed but never counted; same-date conflicts are flagged.")
     number = st.column_config.NumberColumn(format="localized")
-    ctx.table(shown, "Estimates", column_config={
-        c: number for c in shown.columns if c.startswith(("H100e", "Count"))} | {
+    config = {c: number for c in shown.columns if c.startswith(("H100e", "Count"))} | {
         "Source": st.column_config.LinkColumn(display_text="source"),
-        "Quote": st.column_config.TextColumn(width="large")})
+        "Quote": st.column_config.TextColumn(width="large")}
+    ctx.table(shown, "Estimates", column_config=config)
+    if len(after):
+        with later(ctx, after, "estimate(s)"):
+            ctx.table(after, "Estimates valid after the as-of date", column_config=config)
 
 
 def render() -> None:
@@ -92,8 +112,9 @@ def render() -> None:
         ctx.chart(ctx.drawn(charts.organisation_history, history, title), history, title)
         if (history["Series"] == "estimate").sum() == 1:
             st.caption("One estimate so far: the fleet is drawn from that date on.")
-        st.caption(f"As of {ctx.filters.as_of:%Y-%m-%d}; steps at quarter ends and at each estimate's date. "
-                   "Diamonds are single estimates (a cluster's is a part of the fleet) with their low–high range.")
+        st.caption("Steps at quarter ends and at each estimate's date. Diamonds are single estimates (a cluster's "
+                   "is a part of the fleet) with their low–high range.")
+        as_of_note(ctx, name)
         st.subheader("How its figure combines", anchor=False)
         st.markdown(RULE)
         number = st.column_config.NumberColumn(format="localized")
@@ -110,10 +131,19 @@ def people(ctx, tables, name: str) -> None:
     else:
         ctx.table(tables["headcounts"], f"{name} headcounts", column_config={
             "Source": st.column_config.LinkColumn(display_text="source")})
-    if tables["model_runs"].empty:
-        st.caption(f"No model runs of {literal(name)} in the store.")
+    runs, after = tables["model_runs"], tables["model_runs_after_as_of"]
+    if runs.empty:
+        st.caption(f"No model runs of {literal(name)} published by {ctx.filters.as_of:%Y-%m-%d} in the store.")
     else:
-        ctx.table(tables["model_runs"], f"{name} model runs", column_config={
+        model_runs(ctx, runs, f"{name} model runs")
+    if len(after):
+        with later(ctx, after, "model run(s)"):
+            model_runs(ctx, after, f"{name} model runs after the as-of date")
+
+
+def model_runs(ctx, runs, view: str) -> None:
+    """A model-runs table: training compute in scientific notation."""
+    ctx.table(runs, view, column_config={
             "Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e"),
             "Source": st.column_config.LinkColumn(display_text="source")})
 

@@ -204,6 +204,10 @@ def missing_text(table) -> str:
     return table.proto.placeholder if table.proto.HasField("placeholder") else "None"
 
 
+def column_format(table, column: str) -> str | None:
+    return json.loads(table.proto.columns).get(column, {}).get("type_config", {}).get("format")
+
+
 @pytest.mark.parametrize("page, params", [("organisation", {}), ("organisation", {"org": "xAI", "as_of": "2025-06-30"}),
                                           ("chips", {})])
 def test_a_missing_value_shows_as_an_empty_cell_never_none(seeded_sqlite, open_page, page, params):
@@ -212,6 +216,13 @@ def test_a_missing_value_shows_as_an_empty_cell_never_none(seeded_sqlite, open_p
     assert with_missing  # the seed leaves cells empty: (a) on the Organisation page, specs in the catalog
     assert [missing_text(t) for t in at.dataframe] == [""] * len(at.dataframe)
     assert not any(t.value.isin(["None"]).any().any() for t in at.dataframe)  # nor "None" as text
+
+
+def test_chip_and_headcount_counts_have_thousands_separators(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _organisation, org="xAI"))
+    assert table_with(at, "Training compute (FLOP)")["Chips"].max() >= 1000  # 200,000 for Grok 4: needs them
+    shown = {c: t for t in at.dataframe for c in ("Chips", "Headcount") if c in t.value.columns}
+    assert {c: column_format(t, c) for c, t in shown.items()} == {"Chips": "localized", "Headcount": "localized"}
 
 
 def test_as_of_lists_estimates_and_model_runs_dated_after_it_apart(seeded_sqlite, open_page):

@@ -130,6 +130,7 @@ def people(ctx, tables, name: str) -> None:
         st.caption(f"No headcount of {literal(name)} in the store.")
     else:
         ctx.table(tables["headcounts"], f"{name} headcounts", column_config={
+            "Headcount": st.column_config.NumberColumn(format="localized"),
             "Source": st.column_config.LinkColumn(display_text="source")})
     runs, after = tables["model_runs"], tables["model_runs_after_as_of"]
     if runs.empty:
@@ -142,9 +143,10 @@ def people(ctx, tables, name: str) -> None:
 
 
 def model_runs(ctx, runs, view: str) -> None:
-    """A model-runs table: training compute in scientific notation."""
+    """A model-runs table: training compute in scientific notation, chip counts with separators."""
     ctx.table(runs, view, column_config={
             "Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e"),
+            "Chips": st.column_config.NumberColumn(format="localized"),
             "Source": st.column_config.LinkColumn(display_text="source")})
 
 

@@ -4,9 +4,10 @@ superseded, retracted) with their ranges, how its figure combines, headcounts an
 The view describes the organisation *as of* a date, as ``fleet_state`` does: its figures rest
 on estimates valid on or before that date. Estimates valid, and model runs published, after
 it are plans, forecasts and later events (as recorded by the known-at time), not its state
-then. They are kept apart in their own tables (``estimates_after_as_of``,
-``model_runs_after_as_of``), not dropped: the main tables list exactly what the figures can
-rest on, yet a plan such as a 2030 target stays in sight when the as-of date is today.
+then. They are kept apart in their own tables (``estimates_after_as_of`` and
+``model_runs_after_as_of``, present when they have rows), not dropped: the main tables list
+exactly what the figures can rest on, yet a plan such as a 2030 target stays in sight when
+the as-of date is today.
 
 ``org`` names the organisation (case-insensitive; aliases accepted). Empty or unknown means
 the largest organisation at the as-of date; the ``organisation`` table's ``Notice`` says when
@@ -177,7 +178,15 @@ def build(store: Store, filters: Filters, values: Mapping[str, Any]) -> dict[str
     parts = combined(store, filters, holder_id)
     heads, all_runs = people_and_runs(store, filters, holder_id)
     runs, runs_later = split_at(all_runs, "Published", filters.as_of)
-    return {"organisation": summary(store, filters, holder_id, notice),
-            "history": history_chart(timeline(store, filters, holder_id), points(estimates, filters), filters),
-            "estimates": estimates, "estimates_after_as_of": estimates_later, "combined": parts,
-            "headcounts": heads, "model_runs": runs, "model_runs_after_as_of": runs_later}
+    tables = {"organisation": summary(store, filters, holder_id, notice),
+              "history": history_chart(timeline(store, filters, holder_id), points(estimates, filters), filters),
+              "estimates": estimates, "combined": parts, "headcounts": heads, "model_runs": runs}
+    return tables | later_tables(estimates_later, runs_later)
+
+
+def later_tables(estimates: pd.DataFrame, runs: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables of what is dated after the as-of date, those with rows only: a view with nothing
+    to list apart keeps the tables it had before they were split off, so the snapshots frozen
+    from it then (hashed over every table) still reproduce."""
+    later = {"estimates_after_as_of": estimates, "model_runs_after_as_of": runs}
+    return {name: table for name, table in later.items() if len(table)}

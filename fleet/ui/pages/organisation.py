@@ -78,7 +78,7 @@ def later(ctx, table, what: str):
 
 
 def estimates_section(ctx, tables) -> None:
-    shown, after = tables["estimates"], tables["estimates_after_as_of"]
+    shown, after = tables["estimates"], tables.get("estimates_after_as_of")
     st.subheader("Every estimate", anchor=False)
     states = ", ".join(f"{n} {s}" for s, n in shown["State"].value_counts().items())
     st.caption(f"{len(shown)} estimate(s) valid on or before {ctx.filters.as_of:%Y-%m-%d}"
@@ -89,7 +89,7 @@ def estimates_section(ctx, tables) -> None:
         "Source": st.column_config.LinkColumn(display_text="source"),
         "Quote": st.column_config.TextColumn(width="large")}
     ctx.table(shown, "Estimates", column_config=config)
-    if len(after):
+    if after is not None:
         with later(ctx, after, "estimate(s)"):
             ctx.table(after, "Estimates valid after the as-of date", column_config=config)
 
@@ -132,12 +132,12 @@ def people(ctx, tables, name: str) -> None:
         ctx.table(tables["headcounts"], f"{name} headcounts", column_config={
             "Headcount": st.column_config.NumberColumn(format="localized"),
             "Source": st.column_config.LinkColumn(display_text="source")})
-    runs, after = tables["model_runs"], tables["model_runs_after_as_of"]
+    runs, after = tables["model_runs"], tables.get("model_runs_after_as_of")
     if runs.empty:
         st.caption(f"No model runs of {literal(name)} published by {ctx.filters.as_of:%Y-%m-%d} in the store.")
     else:
         model_runs(ctx, runs, f"{name} model runs")
-    if len(after):
+    if after is not None:
         with later(ctx, after, "model run(s)"):
             model_runs(ctx, after, f"{name} model runs after the as-of date")
 

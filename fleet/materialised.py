@@ -108,8 +108,11 @@ def view(directory: str | None, data_version: tuple, page_id: str, values: dict,
 def crossings(directory: str | None, data_version: tuple, filters: Filters, fmt: str, holders: tuple[int, ...], run,
               until, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     """When each of the Projections page's top holders crosses the GPT-4 lines
-    (``fleet.views.base.compute_crossings``)."""
-    return framecache.cached_frame(directory, ("crossings", *data_version, filters, fmt, holders, run, until), compute)
+    (``fleet.views.base.compute_crossings``); the projection model is part of the key."""
+    from fleet.analytics.forecast import PROJECTION_MODEL
+
+    key = ("crossings", PROJECTION_MODEL, *data_version, filters, fmt, holders, run, until)
+    return framecache.cached_frame(directory, key, compute)
 
 
 def warm(directory: str, url: str, engine) -> dict:

@@ -96,7 +96,7 @@ class ProjectionReport:
                 f"basis: H100e {r.basis.value} ({BASIS_LABEL[r.basis]}); peak FLOP/s dense {r.fmt.value}",
                 f"as of: {r.as_of}; until: {r.until}; known at: {r.known_at.isoformat() if r.known_at else 'now'}",
                 f"run: {r.run.describe()}; leased capacity under its {r.attribute_to}",
-                f"interval: {INTERVAL_METHOD}", *(f"scenarios: {r.scenarios}" for _ in [1] if r.scenarios),
+                f"projection: {INTERVAL_METHOD}", *(f"scenarios: {r.scenarios}" for _ in [1] if r.scenarios),
                 *(f"warning: {w}" for w in self.warnings), LICENCE]
 
 

@@ -174,31 +174,35 @@ def test_a_known_growth_rate_is_recovered_within_5_percent(growth):
     assert low < fit.growth_per_year < high
 
 
+def band_width(fit) -> float:
+    """ln(high / low) two years after the figure the projection starts from."""
+    band = fit.project(date(2024, 1, 1), 1e4, [date(2026, 1, 1)]).iloc[0]
+    return math.log(band["high"] / band["low"])
+
+
 def test_noisy_data_gives_a_wider_band():
     quiet = fit_growth(synthetic(2.0, noise=0.05), quantity="H100e")
     noisy = fit_growth(synthetic(2.0, noise=0.6), quantity="H100e")
-    horizon = [pd.Timestamp("2026-01-01")]
-    width = lambda f: float((f.predict(horizon)["high"] / f.predict(horizon)["low"]).iloc[0])  # noqa: E731
-    assert width(noisy) > 3 * width(quiet)
+    assert band_width(noisy) > 3 * band_width(quiet)
     assert (noisy.growth_interval[1] - noisy.growth_interval[0]) > (quiet.growth_interval[1] - quiet.growth_interval[0])
 
 
-def test_the_band_widens_away_from_the_data():
+def test_the_projection_starts_at_the_figure_it_is_given_and_its_band_widens_from_there():
     fit = fit_growth(synthetic(2.0, noise=0.2), quantity="H100e")
-    band = fit.predict([pd.Timestamp("2021-01-01"), pd.Timestamp("2030-01-01")])
-    ratio = band["high"] / band["low"]
-    assert ratio.iloc[1] > ratio.iloc[0]
+    band = fit.project(date(2024, 1, 1), 5e4, [date(2024, 1, 1), date(2025, 1, 1), date(2027, 1, 1)])
+    assert band.iloc[0][["median", "low", "high"]].tolist() == pytest.approx([5e4] * 3)
+    assert band["median"].iloc[1] == pytest.approx(5e4 * fit.growth_per_year, rel=0.01)
+    low, high = fit.growth_interval  # the band's ends are the rate's interval, compounded
+    assert band["low"].iloc[2] == pytest.approx(5e4 * low ** 3, rel=0.01)
+    assert band["high"].iloc[2] == pytest.approx(5e4 * high ** 3, rel=0.01)
+    assert (band["high"] / band["low"]).is_monotonic_increasing
 
 
-def test_the_80_percent_interval_covers_about_80_percent_of_new_points():
-    rng = np.random.default_rng(11)
-    hits, trials = 0, 300
-    for trial in range(trials):
-        fit = fit_growth(synthetic(2.0, noise=0.3, n=8, seed=trial), quantity="H100e")
-        band = fit.predict([pd.Timestamp("2023-01-01")]).iloc[0]
-        t = years_between(date(2018, 1, 1), date(2023, 1, 1))
-        fresh = 1_000 * 2.0 ** t * math.exp(rng.normal(0, 0.3))
-        hits += band["low"] <= fresh <= band["high"]
+def test_the_80_percent_interval_of_the_rate_covers_the_true_rate_about_80_percent_of_the_time():
+    trials = 300
+    hits = sum(low <= 2.0 <= high for low, high in
+               (fit_growth(synthetic(2.0, noise=0.3, n=8, seed=trial), quantity="H100e").growth_interval
+                for trial in range(trials)))
     assert 0.73 <= hits / trials <= 0.87
 
 
@@ -219,8 +223,9 @@ def test_zero_and_missing_values_do_not_count_as_points():
 def test_a_perfect_exponential_has_a_zero_width_band_and_exact_rate():
     fit = fit_growth(synthetic(3.0, noise=0.0, n=5), quantity="H100e")
     assert fit.growth_per_year == pytest.approx(3.0) and fit.r_squared == pytest.approx(1.0)
-    band = fit.predict([pd.Timestamp("2025-01-01")]).iloc[0]
+    band = fit.project(date(2024, 1, 1), 1e4, [date(2025, 1, 1)]).iloc[0]
     assert band["low"] == pytest.approx(band["high"])
+    assert band["median"] == pytest.approx(1e4 * 3 ** years_between(date(2024, 1, 1), date(2025, 1, 1)))
 
 
 def test_reference_trend_grows_2_5x_a_year():
@@ -324,7 +329,9 @@ def test_project_holder_fits_growth_projects_and_crosses_milestones():
                              until=date(2027, 6, 30))
     assert outlook.fits["h100e"].growth_per_year == pytest.approx(2.0, rel=0.01)
     assert outlook.fits["peak_flops"].n_points == 6
-    assert outlook.at_horizon()["h100e_median"] == pytest.approx(32_000 * 2 ** 3.5, rel=0.05)
+    # from the latest figure (32k, held since 2024-01-01) at 2× a year: 3 years on, 256k (the fitted
+    # line itself, through the middle of each year's step, would say 32k × 2^3.5)
+    assert outlook.at_horizon()["h100e_median"] == pytest.approx(32_000 * 2 ** 3, rel=0.01)
     crossings = outlook.crossings.set_index("milestone")
     assert crossings.loc["GPT-3 175B (davinci)", "kind"] == "historical"
     # 8k H100 (2022): 8000 × 9.894e14 × 0.4 × 90 d = 2.46e25 ≥ GPT-4's 2.1e25; 4k (2021) = 1.23e25 is not
@@ -334,6 +341,39 @@ def test_project_holder_fits_growth_projects_and_crosses_milestones():
     assert date(2024, 6, 30) <= crossings.loc["GPT-4 × 5", "date"] <= date(2024, 9, 30)
     assert crossings.loc["GPT-4 × 20", "kind"] == "projected"
     assert crossings.loc["GPT-4 × 20", "early"] <= crossings.loc["GPT-4 × 20", "date"]
+
+
+# A fleet above its fitted line (a big recent purchase) and one below it (no estimate for two
+# years): the fitted line's own level at the as-of date is 5× off either way.
+ABOVE = [est(1, "2019-01-01", 1_000), est(2, "2020-01-01", 2_000), est(3, "2021-01-01", 4_000),
+         est(4, "2022-01-01", 8_000), est(5, "2023-01-01", 200_000)]
+STALE = doubling_estimates()  # 32k from 2024-01-01 on
+
+
+@pytest.mark.parametrize("rows, as_of", [(ABOVE, date(2023, 6, 30)), (STALE, date(2026, 6, 30))],
+                         ids=["latest figure above the fitted line", "latest figure below it"])
+def test_the_projection_starts_at_the_latest_figure(rows, as_of):
+    outlook = project_holder(frame(*rows), CHIPS, ORGS, RUNS, 1, as_of=as_of, until=date(2028, 6, 30))
+    latest, first = outlook.observed.iloc[-1], outlook.projected.iloc[0]
+    assert first["date"] == pd.Timestamp(as_of) == latest["date"]
+    for quantity in ("h100e", "peak_flops"):
+        assert [first[f"{quantity}_{p}"] for p in ("median", "low", "high")] == pytest.approx([latest[quantity]] * 3)
+    assert first["run_flop_median"] == pytest.approx(latest["run_flop"])
+    year_on = outlook.projected.loc[outlook.projected["date"] >= pd.Timestamp(as_of) + pd.Timedelta(days=365)]
+    assert year_on["h100e_median"].iloc[0] == pytest.approx(
+        latest["h100e"] * outlook.fits["h100e"].growth_per_year, rel=0.01)
+
+
+def test_a_line_the_fleet_has_not_reached_is_not_crossed_on_the_as_of_date():
+    # 32k H100 since 2024-01-01 is a 9.85e25 FLOP run, short of GPT-4 × 5 (1.05e26); the fitted
+    # line says 181k by mid-2026, which once "crossed" every GPT-4 line on the as-of date itself
+    as_of = date(2026, 6, 30)
+    outlook = project_holder(frame(*STALE), CHIPS, ORGS, RUNS, 1, as_of=as_of, until=date(2029, 6, 30))
+    projected = outlook.crossings.loc[outlook.crossings["kind"] == "projected"].set_index("milestone")
+    assert {"GPT-4 × 5", "GPT-4 × 20"} <= set(projected.index)
+    assert (projected[["date", "early", "late"]].dropna().map(lambda d: d > as_of)).all().all()
+    # 34.1k H100 reach 1.05e26: 32k × 2^t needs t ≈ 0.09 y, the first weeks of August
+    assert date(2026, 7, 31) <= projected.loc["GPT-4 × 5", "date"] <= date(2026, 8, 14)
 
 
 def test_scenarios_add_on_top_without_changing_the_fit():

@@ -7,8 +7,10 @@ Ties ``compute_series`` (figures over time), ``projection`` (runs, fits, crossin
   quarter ends, up to the as-of date (organisation filters do not apply: it was picked);
 - fit points: the figure at each of its estimate dates (so "3 dated estimates" means three
   dates on which the store has an estimate for it);
-- projection: weekly from the as-of date to ``until``; the run uses the share of the fleet
-  in its largest cluster at the last observed date, held constant;
+- projection: weekly from the as-of date to ``until``, each quantity starting at its latest
+  observed figure and growing at its fitted rate (``fleet.analytics.projection`` says
+  why anchored); the run uses the share of the fleet in its largest cluster at the last
+  observed date, held constant;
 - scenarios: added on top of observed and projected figures, never to the fit.
 
 Pure pandas.
@@ -32,6 +34,9 @@ from fleet.analytics.projection import (
 )
 
 QUANTITIES = {"h100e": "H100e", "peak_flops": "peak FLOP/s"}
+# Part of the key of the projections kept on disk (the top-N crossing table,
+# ``fleet.materialised.crossings``): bump it when how a projection is made, or written, changes.
+PROJECTION_MODEL = 2  # 2: anchored at the latest figure
 
 
 @dataclass
@@ -69,10 +74,12 @@ def _fit_all(observed: pd.DataFrame, fit_dates, subject: str) -> tuple[dict, dic
     return fits, refused
 
 
-def _project(fits: dict[str, GrowthFit], dates) -> pd.DataFrame:
+def _project(fits: dict[str, GrowthFit], observed: pd.DataFrame, dates) -> pd.DataFrame:
+    """Each fitted quantity from its latest positive observed figure (a fit has at least 3)."""
     frame = pd.DataFrame({"date": pd.to_datetime(pd.Series(list(dates)))})
     for quantity, fit in fits.items():
-        band = fit.predict(dates)
+        latest = observed.loc[observed[quantity] > 0].iloc[-1]
+        band = fit.project(latest["date"], float(latest[quantity]), dates)
         for part in ("median", "low", "high"):
             frame[f"{quantity}_{part}"] = band[part].to_numpy()
     return frame
@@ -127,7 +134,7 @@ def project_holder(estimates: pd.DataFrame, chips: pd.DataFrame, organisations: 
                       points=points, scenarios=resolved)
     share = cluster_share(observed, run)
     grid = projection_dates(as_of, until)
-    projected = _project(fits, grid)
+    projected = _project(fits, observed, grid)
     if "peak_flops" in fits:
         for part in ("median", "low", "high"):
             projected[f"run_flop_{part}"] = trainable_run_flop(projected[f"peak_flops_{part}"] * share, run.mfu,
@@ -197,7 +204,7 @@ def project_total(series: pd.DataFrame, holder_ids: list[int], *, subject: str, 
     observed = totals(chosen).sort_values("date", ignore_index=True)
     fits, refused = _fit_all(observed, observed["date"], subject)
     grid = projection_dates(as_of, until)
-    projected = _project(fits, grid)
+    projected = _project(fits, observed, grid)
     resolved = resolved if resolved is not None else pd.DataFrame(columns=["holder_id", "by", "peak_flops", "h100e"])
     resolved = resolved.loc[resolved["holder_id"].isin(holder_ids)]
     _with_scenarios(observed, resolved, holder_ids, {"h100e": ["h100e"], "peak_flops": ["peak_flops"]})

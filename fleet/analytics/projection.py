@@ -4,13 +4,26 @@
   run length in seconds. Defaults: MFU 40 %, 90 days, and the largest single cluster
   where the data has clusters (else the whole fleet).
 - **Growth fit**: ordinary least squares of ln(value) on time in years over the dated
-  points (one per date an estimate takes effect). The band is the **80 % prediction
-  interval from the residuals** (Student t with n − 2 degrees of freedom): it widens
-  with the scatter of the points and with the distance from their centre. Fewer than 3
-  dated points are refused with a message (a line through 2 points has no residuals).
+  points (one per date an estimate takes effect); the growth rate's **80 % confidence
+  interval** is slope ± t × its standard error (Student t with n − 2 degrees of freedom).
+  Fewer than 3 dated points are refused with a message (a line through 2 points has no
+  residuals).
+- **Projection**: the latest figure grown at the fitted rate (median), and at the low and
+  high ends of the rate's 80 % interval (the band). Why anchored: a fleet is a stock (a
+  chip bought stays in it), so a figure above or below the fitted line stays there
+  rather than returning to it; the line's own level at the as-of date (in the seed data
+  from a third to 20× the latest figure) would draw a fall or a jump no one forecasts,
+  and "cross" lines on the as-of date that the fleet has not reached. Starting from the
+  last observation at the fitted rate is the usual reading of "if the trend continues"
+  (Epoch AI's extrapolations start from the current figure; its leading-cluster trend is
+  drawn that way here too). The band is zero at the as-of date and widens with the
+  horizon: it is the uncertainty of the rate only, not of the steps a fleet takes around
+  its trend, which near term can be larger.
 - **Crossings**: the first date a trainable-run series reaches a milestone (historical
-  from the observed series; projected from the fitted median, with the band's early and
-  late dates), to the resolution of the projection grid (a week).
+  from the observed series; projected from the median, with the band's early and late
+  dates), to the resolution of the projection grid (a week). As the projection starts
+  at the observed figure, a line the fleet has not reached by the as-of date is
+  crossed, if at all, after it.
 
 Pure numpy/pandas (+ scipy for the t quantile).
 """
@@ -35,8 +48,8 @@ GPT4_MULTIPLES = (5, 20, 100)  # the article's lines (×100 in the translation, 
 # about 2.5× a year (doubling every ~9 months), 2019-2025.
 EPOCH_CLUSTER_TREND = 2.5
 EPOCH_TREND_SOURCE = "https://epoch.ai/blog/trends-in-ai-supercomputers"
-INTERVAL_METHOD = ("80 % prediction interval from the residuals of a least-squares fit of ln(value) on time "
-                   "(Student t, n − 2 degrees of freedom)")
+INTERVAL_METHOD = ("latest figure grown at the fitted rate; band: the rate's 80 % confidence interval "
+                   "(least squares of ln(value) on time, Student t, n − 2 degrees of freedom)")
 
 
 # --- units --------------------------------------------------------------------------------
@@ -129,13 +142,8 @@ class GrowthFit:
     n_points: int
     first: date
     last: date
-    anchor: date  # t = 0
-    intercept: float  # ln(value) at the anchor
     slope: float  # ln growth per year
     slope_se: float
-    resid_sd: float
-    t_mean: float
-    sxx: float
     t_crit: float
     r_squared: float
     level: float = INTERVAL
@@ -154,13 +162,13 @@ class GrowthFit:
     def doubling_time_years(self) -> float:
         return doubling_time_years(self.growth_per_year)
 
-    def predict(self, dates) -> pd.DataFrame:
-        """Median and the prediction interval at ``dates`` (a new observation's band)."""
+    def project(self, start: date | pd.Timestamp, value: float, dates) -> pd.DataFrame:
+        """``value`` (the figure at ``start``) grown to ``dates`` (on or after ``start``) at the
+        fitted rate (median) and at the ends of its interval (low, high)."""
         when = pd.to_datetime(pd.Series(list(dates)))
-        t = ((when - pd.Timestamp(self.anchor)).dt.days / DAYS_PER_YEAR).to_numpy(dtype="float64")
-        centre = self.intercept + self.slope * t
-        se = self.resid_sd * np.sqrt(1 + 1 / self.n_points + (t - self.t_mean) ** 2 / self.sxx)
-        half = self.t_crit * se
+        years = ((when - pd.Timestamp(start)).dt.days / DAYS_PER_YEAR).to_numpy(dtype="float64")
+        centre = math.log(value) + self.slope * years
+        half = self.t_crit * self.slope_se * years
         return pd.DataFrame({"date": when, "median": np.exp(centre), "low": np.exp(centre - half),
                              "high": np.exp(centre + half)})
 
@@ -186,8 +194,7 @@ def fit_growth(points: pd.DataFrame, *, quantity: str, subject: str = "this seri
     from scipy import stats  # the t quantile only: importing scipy.stats takes ~0.7 s, which every page
     # a new server process draws first would otherwise pay (fleet.views imports this module)
 
-    anchor = usable.index[0]
-    t = ((usable.index - anchor).days / DAYS_PER_YEAR).to_numpy(dtype="float64")
+    t = ((usable.index - usable.index[0]).days / DAYS_PER_YEAR).to_numpy(dtype="float64")
     y = np.log(usable.to_numpy(dtype="float64"))
     slope, intercept = np.polyfit(t, y, 1)
     resid = y - (intercept + slope * t)
@@ -195,8 +202,7 @@ def fit_growth(points: pd.DataFrame, *, quantity: str, subject: str = "this seri
     resid_sd = float(math.sqrt((resid ** 2).sum() / (n - 2)))
     total = float(((y - y.mean()) ** 2).sum())
     return GrowthFit(quantity=quantity, n_points=n, first=usable.index[0].date(), last=usable.index[-1].date(),
-                     anchor=anchor.date(), intercept=float(intercept), slope=float(slope),
-                     slope_se=resid_sd / math.sqrt(sxx), resid_sd=resid_sd, t_mean=float(t.mean()), sxx=sxx,
+                     slope=float(slope), slope_se=resid_sd / math.sqrt(sxx),
                      t_crit=float(stats.t.ppf(0.5 + level / 2, n - 2)),
                      r_squared=1 - float((resid ** 2).sum()) / total if total > 0 else 1.0, level=level)
 

@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from fleet.projection_views import ALL, RUN, RUN_HIGH, RUN_LOW, flops_col
+from fleet.projection_views import ALL, HELD_FLAT, PROJECTION, RUN, RUN_HIGH, RUN_LOW, flops_col
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 # Every Fleet figure is styled on this template, which is made plotly's default as well: a new
@@ -25,8 +25,8 @@ LINE_STYLE = {
     "estimates (combined)": {"color": "#1f4e79", "width": 2.5},
     "from the estimates": {"color": "#1f4e79", "width": 2.5},
     "total (estimates)": {"color": "#1f4e79", "width": 2.5},
-    "projection (fit median, 80 % band)": {"color": "#c0392b", "width": 2, "dash": "dash"},
-    "held at last figure (no fit)": {"color": "#7f8c8d", "width": 2, "dash": "dash"},
+    PROJECTION: {"color": "#c0392b", "width": 2, "dash": "dash"},
+    HELD_FLAT: {"color": "#7f8c8d", "width": 2, "dash": "dash"},
     "estimates + scenarios": {"color": "#27ae60", "width": 2, "dash": "dot"},
     "projection + scenarios": {"color": "#27ae60", "width": 2, "dash": "dot"},
     "Epoch AI leading-cluster trend (2.5×/yr)": {"color": "#8e44ad", "width": 1.5, "dash": "longdash"},

@@ -17,6 +17,11 @@ ALL = "All tracked organisations"
 OTHER = "Other countries"
 RUN = "Trainable run (FLOP)"
 RUN_LOW, RUN_HIGH = "Trainable run low (FLOP)", "Trainable run high (FLOP)"
+MILESTONE_FLOP = "Training compute (FLOP)"
+# The projection's line (and band), named for what it is: where it starts and what widens it.
+PROJECTION = "projection: latest figure × fitted growth (band: 80 % interval of the rate)"
+HELD_FLAT = "held at last figure (no fit)"
+AFTER_HORIZON = "after the horizon"
 
 
 def flops_col(fmt: str, which: str = "") -> str:
@@ -25,6 +30,23 @@ def flops_col(fmt: str, which: str = "") -> str:
 
 def h100e_col(basis: str, which: str = "") -> str:
     return f"H100e {which + ' ' if which else ''}({basis} basis)"
+
+
+def scientific(values: pd.Series) -> pd.Series:
+    """FLOP (or FLOP/s) figures as text in scientific notation, "3.9e+18"; a missing one empty.
+
+    Text, because Streamlit's number columns refuse every whole number above 2^53, and every
+    float that large is whole: no FLOP figure ever reaches a ``NumberColumn``'s format. Up to
+    10 significant digits, trailing zeros dropped: a source's figure reads as it was given
+    (3.4912896e+22), a product's float noise (7.699999999999999e+24) does not.
+    """
+    text = [np.format_float_scientific(float(v), precision=9, trim="-") if pd.notna(v) else "" for v in values]
+    return pd.Series(text, index=values.index, dtype="str")
+
+
+def _dates_text(values: pd.Series, missing: str) -> pd.Series:
+    """Dates as ISO text, ``missing`` where there is none: one type per column, on screen and in the CSV."""
+    return pd.Series([d.isoformat() if pd.notna(d) else missing for d in values], index=values.index, dtype="str")
 
 
 def _figures(frame: pd.DataFrame, fmt: str, basis: str, prefix: str = "") -> dict:
@@ -67,7 +89,7 @@ def compute_over_time(series: pd.DataFrame, organisations: pd.DataFrame, fmt: st
 
 
 def holder_table(outlook: Outlook, fmt: str, basis: str) -> pd.DataFrame:
-    """Observed (combined estimates), projected (fit median and 80 % band) and with-scenario lines."""
+    """Observed (combined estimates), projected (latest figure at the fitted rate, band) and with-scenario lines."""
     parts = []
     obs = outlook.observed
     if not obs.empty:
@@ -78,7 +100,7 @@ def holder_table(outlook: Outlook, fmt: str, basis: str) -> pd.DataFrame:
                                        flops_col(fmt): obs["peak_flops_scen"], h100e_col(basis): obs["h100e_scen"]}))
     proj = outlook.projected
     if "peak_flops_median" in proj or "h100e_median" in proj:
-        label = "held at last figure (no fit)" if "held_flat" in proj else "projection (fit median, 80 % band)"
+        label = HELD_FLAT if "held_flat" in proj else PROJECTION
         filled = proj.reindex(columns=[f"{q}_{p}" for q in ("peak_flops", "h100e") for p in ("median", "low", "high")])
         parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": label,
                                    **_figures(filled, fmt, basis, prefix="median")}))
@@ -111,7 +133,7 @@ def run_table(outlook: Outlook) -> pd.DataFrame:
                                        RUN: obs["run_flop_scen"]}))
     proj = outlook.projected
     if "run_flop_median" in proj:
-        label = "held at last figure (no fit)" if "held_flat" in proj else "projection (fit median, 80 % band)"
+        label = HELD_FLAT if "held_flat" in proj else PROJECTION
         parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": label, RUN: proj["run_flop_median"],
                                    RUN_LOW: proj["run_flop_low"], RUN_HIGH: proj["run_flop_high"]}))
         if "run_flop_median_scen" in proj:
@@ -122,20 +144,25 @@ def run_table(outlook: Outlook) -> pd.DataFrame:
 
 
 def milestones_table(lines: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"Milestone": lines["milestone"], "Training compute (FLOP)": lines["flop"],
+    return pd.DataFrame({"Milestone": lines["milestone"], MILESTONE_FLOP: lines["flop"],
                          "Kind": lines["kind"], "Published": pd.to_datetime(lines["published_on"]).dt.date,
                          "Source": lines["source_url"]})
 
 
 def crossings_table(outlook: Outlook) -> pd.DataFrame:
+    """When each line is crossed, every column one type (text) so Arrow and the CSV agree.
+
+    A date the projection does not reach reads "after the horizon" (the row's Crossing says
+    which); without a projection there is no band, and its cells read "—".
+    """
     c = outlook.crossings
-    projected = c["kind"] == "projected"
-    late = c["late"].astype(object).where(c["late"].notna() | ~projected, "after the horizon")
-    out = pd.DataFrame({"Milestone": c["milestone"], "Training compute (FLOP)": c["flop"], "Crossing": c["kind"],
-                        "Date": c["date"], "Earliest (band top)": c["early"], "Latest (band bottom)": late})
+    beyond = AFTER_HORIZON if "run_flop_median" in outlook.projected else "—"
+    out = pd.DataFrame({"Milestone": c["milestone"], MILESTONE_FLOP: scientific(c["flop"]), "Crossing": c["kind"],
+                        "Date": _dates_text(c["date"], beyond), "Earliest (band top)": _dates_text(c["early"], beyond),
+                        "Latest (band bottom)": _dates_text(c["late"], beyond)})
     if "date_with_scenarios" in c:
-        out["With scenarios"] = c["date_with_scenarios"].where(c["date_with_scenarios"].notna(),
-                                                               c["kind_with_scenarios"])
+        out["With scenarios"] = [d.isoformat() if pd.notna(d) else kind
+                                 for d, kind in zip(c["date_with_scenarios"], c["kind_with_scenarios"])]
     return out
 
 
@@ -161,8 +188,7 @@ def total_table(outlook: Outlook, fmt: str) -> pd.DataFrame:
                            low: obs["peak_flops_low"], high: obs["peak_flops_high"]})]
     if "peak_flops_median" in outlook.projected:
         proj = outlook.projected
-        parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": "projection (fit median, 80 % band)",
-                                   col: proj["peak_flops_median"], low: proj["peak_flops_low"],
+        parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": PROJECTION, col: proj["peak_flops_median"], low: proj["peak_flops_low"],
                                    high: proj["peak_flops_high"]}))
         if "peak_flops_median_scen" in proj:
             parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": "projection + scenarios",

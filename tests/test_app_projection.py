@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.apptest import ok, query
 
 SCEN = "Meta:B200:100000:2027-06-30;xAI:GB200:50000:2026-12-31"
+SCIENTIFIC = r"\d(\.\d+)?e\+\d\d"  # how a FLOP figure reads: 3.9e+18
 
 
 def _projections():
@@ -69,9 +70,29 @@ def test_url_state_round_trips_and_drives_the_widgets(seeded_sqlite, open_page):
     assert len(at.get("plotly_chart")) == 3
     tables = [d.value for d in at.dataframe]
     scenarios = next(t for t in tables if "Peak FLOP/s added" in t.columns)
-    assert list(scenarios["Organisation"]) == ["Meta", "xAI"] and (scenarios["Peak FLOP/s added"] > 0).all()
+    assert list(scenarios["Organisation"]) == ["Meta", "xAI"]
+    assert scenarios["Peak FLOP/s added"].str.fullmatch(SCIENTIFIC).all()  # text: Streamlit cannot format > 2^53
+    assert (scenarios["Peak FLOP/s added"].astype(float) > 0).all()
     crossings = next(t for t in tables if "Crossing" in t.columns)
     assert "With scenarios" in crossings.columns and "GPT-4 × 100" in set(crossings["Milestone"])
+
+
+def test_one_organisation_crossings_show_flop_as_text_and_no_crossing_on_the_as_of_date(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _projections, org="Meta"))
+    crossings = next(d.value for d in at.dataframe if "Crossing" in d.value.columns)
+    assert crossings["Training compute (FLOP)"].str.fullmatch(SCIENTIFIC).all()
+    as_of = next(c.value for c in at.caption if c.value.startswith("As of "))[6:16]
+    ahead = crossings.loc[crossings["Crossing"] == "projected"]
+    assert len(ahead) and not (ahead[["Date", "Earliest (band top)", "Latest (band bottom)"]] == as_of).any().any()
+    assert any(c.value.startswith("The projection starts at the latest figure") for c in at.caption)
+
+
+def test_the_top_n_crossings_never_put_a_projected_crossing_on_the_as_of_date(seeded_sqlite, open_page):
+    at = ok(open_page(seeded_sqlite, _projections))
+    as_of = next(c.value for c in at.caption if c.value.startswith("As of "))[6:16]
+    table = next(d.value for d in at.dataframe if "GPT-4 × 20" in d.value.columns)
+    cells = table.drop(columns="Organisation").to_numpy().ravel().tolist()
+    assert any(c.endswith("(projected)") for c in cells) and f"~{as_of} (projected)" not in cells
 
 
 def test_each_control_changes_the_view_and_the_url(seeded_sqlite, open_page):

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from fleet.analytics.scenarios import MAX_SCENARIOS, Scenario
+from fleet.projection_views import scientific
 # Chart + download moved to fleet.ui.widgets, shared by every page; re-exported for these pages.
 from fleet.ui.widgets import LICENCE, chart, download, header_lines, slug  # noqa: F401
 
@@ -50,9 +51,9 @@ def scenario_editor(ctx, org_names: list[str], chip_names: list[str], resolved: 
         shown = shown.drop(columns=["holder_id", "chip_id"], errors="ignore")
         if "By" in shown:
             shown["By"] = pd.to_datetime(shown["By"]).dt.date
+        shown["Peak FLOP/s added"] = scientific(shown["Peak FLOP/s added"])  # text: see scientific()
         st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={"Peak FLOP/s added": st.column_config.NumberColumn(format="%.3e"),
-                                    shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
+                     column_config={shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
         left, right = st.columns([4, 1])
         left.multiselect("Remove scenarios", [s.to_text() for s in scenarios], key="proj.remove",
                          label_visibility="collapsed", placeholder="Pick scenarios to remove")

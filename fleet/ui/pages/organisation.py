@@ -12,6 +12,7 @@ import streamlit as st
 from fleet import charts_detail as charts
 from fleet.analytics.breakdown import resolve_organisation
 from fleet.chips import BASIS_LABEL
+from fleet.projection_views import scientific
 from fleet.ui.page import page
 from fleet.analytics.combine import RULE_SUMMARY
 from fleet.views.organisation import PARAMS, h100e_col
@@ -143,9 +144,10 @@ def people(ctx, tables, name: str) -> None:
 
 
 def model_runs(ctx, runs, view: str) -> None:
-    """A model-runs table: training compute in scientific notation, chip counts with separators."""
+    """A model-runs table: training compute in scientific notation (as text, ``scientific`` says why),
+    chip counts with separators."""
+    runs = runs.assign(**{"Training compute (FLOP)": scientific(runs["Training compute (FLOP)"])})
     ctx.table(runs, view, column_config={
-            "Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e"),
             "Chips": st.column_config.NumberColumn(format="localized"),
             "Source": st.column_config.LinkColumn(display_text="source")})
 

@@ -31,10 +31,14 @@ clusters (else the whole fleet); in the projection that cluster's share of the f
 is held constant. Sanity check: 25,000 A100 × 312 TFLOP/s × 35 % × 95 days ≈ 2.2e25 FLOP, GPT-4's scale.
 
 **Growth fit**: least squares of ln(figure) on time over the figures at the dates of the
-organisation's estimates (at least 3 are needed). The band is the {INTERVAL_METHOD}; it widens with
-the scatter and away from the data. The top-N total is fitted on its quarter-end values. Epoch AI
-reports that the leading AI supercomputers grow about {EPOCH_CLUSTER_TREND}× a year
-([source]({EPOCH_TREND_SOURCE})): drawn through the latest total for comparison.
+organisation's estimates (at least 3 are needed); the top-N total is fitted on its quarter-end
+values. **Projection**: the latest figure grown at the fitted rate, so it starts where the estimates
+end: a fleet keeps the chips it has, so a figure above or below the fitted line does not return to
+it. The band grows the latest figure at the low and high ends of the rate's 80 % confidence interval
+(Student t, n − 2 degrees of freedom): it is zero at the as-of date and widens with the horizon, and it
+covers the uncertainty of the rate, not the steps a fleet takes around it. Epoch AI reports that the leading AI
+supercomputers grow about {EPOCH_CLUSTER_TREND}× a year ([source]({EPOCH_TREND_SOURCE})): drawn through
+the latest total for comparison.
 
 **Scenarios** add chips on top of the data from their date on; they never change the fit.
 """
@@ -91,6 +95,19 @@ def fit_summary(outlook) -> None:
         col.caption(f"80 % interval {low:.2f}× – {high:.2f}×{doubling} · {fit.n_points} points")
 
 
+def projection_note(outlook) -> None:
+    """Say where the projection starts and which window its rate comes from (the chart's red line)."""
+    fit = outlook.fits.get("peak_flops")
+    if fit is None or "peak_flops_median" not in outlook.projected:
+        return
+    start = outlook.projected.iloc[0]
+    st.caption(f"The projection starts at the latest figure ({start['peak_flops_median']:.3g} FLOP/s on "
+               f"{start['date']:%Y-%m-%d}) and grows at the rate fitted over {fit.first}…{fit.last} "
+               f"({fit.growth_per_year:.2f}× a year, {fit.n_points} points); the band grows it at the ends of that "
+               "rate's 80 % interval. It is not the fitted line itself, whose level can sit well above or below the "
+               "latest figure.")
+
+
 def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFrame, until, run, scen: str) -> None:
     outlook, _ = cached.holder_outlook(ctx.version, ctx.filters, holder_id, fmt, run, until, scen)
     if outlook.observed.empty:
@@ -100,11 +117,12 @@ def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFra
     fit_summary(outlook)
     table, points = views.holder_table(outlook, fmt, ctx.filters.basis.value), views.points_table(outlook, fmt)
     title = f"{name}: peak FLOP/s (dense {fmt.upper()}), its estimates, and the 80 % projection band"
-    settings = [f"format: dense {fmt}", f"organisation: {name}", f"interval: {INTERVAL_METHOD}",
+    settings = [f"format: dense {fmt}", f"organisation: {name}", f"projection: {INTERVAL_METHOD}",
                 f"scenarios: {scen or 'none'}"]
     widgets.chart(ctx, ctx.drawn(charts.holder_chart, table, points, fmt, title), table, title, extra=settings)
     widgets.download(ctx, points, f"{name} estimates as points", label="Download its estimates (CSV)",
                      extra=settings)
+    projection_note(outlook)
     st.subheader(f"What {name} can train")
     runs = views.run_table(outlook)
     shown_lines = views.milestones_table(lines)
@@ -112,10 +130,9 @@ def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFra
     widgets.chart(ctx, ctx.drawn(charts.run_chart, runs, shown_lines, title), runs, title,
                   extra=[*settings, run.describe()])
     crossings = views.crossings_table(outlook)
-    st.markdown("**When each line is crossed** (historical from the estimates; projected from the fit's median, "
-                "with the dates the band's top and bottom cross)")
-    st.dataframe(crossings, hide_index=True, width="stretch",
-                 column_config={"Training compute (FLOP)": st.column_config.NumberColumn(format="%.3e")})
+    st.markdown("**When each line is crossed** (historical from the estimates; projected from the latest figure "
+                "at the fitted rate, with the dates at the fast and slow ends of the rate's 80 % interval)")
+    st.dataframe(crossings, hide_index=True, width="stretch")
     widgets.download(ctx, crossings, f"{name} milestone crossings", extra=[*settings, run.describe()])
     with st.expander("The fits in numbers"):
         st.dataframe(views.fit_table(outlook), hide_index=True, width="stretch")
@@ -134,7 +151,8 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
     names = ctx.organisations().set_index("id")["name"]
     widgets.chart(ctx, ctx.drawn(charts.total_chart, table, fmt, title), table, title,
                   extra=[f"format: dense {fmt}", "organisations: " + ", ".join(names[h] for h in holders),
-                         f"interval: {INTERVAL_METHOD}", f"reference: {EPOCH_TREND_SOURCE}"])
+                         f"projection: {INTERVAL_METHOD}", f"reference: {EPOCH_TREND_SOURCE}"])
+    projection_note(outlook)
     st.subheader("What each can train now")
     now = views.runs_now_table(series, ctx.organisations(), holders, run, lines,
                                cached.milestones(ctx.version, ctx.filters.known_at)[1], fmt)

@@ -8,11 +8,13 @@ is escaped before plotly sees it, so a name never becomes markup.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from fleet.projection_views import ALL, HELD_FLAT, PROJECTION, RUN, RUN_HIGH, RUN_LOW, flops_col
+from fleet.projection_views import ALL, HELD_FLAT, MILESTONE_FLOP, PROJECTION, RUN, RUN_HIGH, RUN_LOW, flops_col
 
 FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
 # Every Fleet figure is styled on this template, which is made plotly's default as well: a new
@@ -128,27 +130,71 @@ def run_chart(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.F
         return empty(title)
     fig = go.Figure()
     _lined(table, RUN, RUN_LOW, RUN_HIGH, fig, "FLOP")
-    _milestone_lines(fig, milestones, side="left")
-    return styled(fig, title, RUN, height=520)
+    fig = styled(fig, title, RUN, height=RUN_CHART_PX[0])
+    _milestone_lines(fig, milestones, table[[RUN, RUN_LOW, RUN_HIGH]], plot_px=RUN_CHART_PX[1])
+    return fig
 
 
-def _milestone_lines(fig: go.Figure, milestones: pd.DataFrame, *, side: str) -> None:
-    """A dotted line per milestone across the plot, labelled at its top ``side``.
+# The milestone charts' heights and, less title, axis labels and legend, their plot areas' (about).
+RUN_CHART_PX, RUNS_BAR_PX = (520, 330), (480, 280)
+# A milestone label is 10 px text; labels of lines closer than this many pixels are moved apart.
+LABEL_GAP_PX = 13
+LOG_PAD = 0.15  # decades of headroom below the lowest and above the highest value or line
 
-    One layout update with every shape and label: ``add_hline`` per line re-validated the
-    whole layout each time and was most of a warm rerun of the Projections page.
+
+def _milestone_lines(fig: go.Figure, milestones: pd.DataFrame, values: pd.DataFrame, *, plot_px: int) -> None:
+    """A line per milestone across the plot, named in the right margin with a leader to its end.
+
+    Annotations on a log axis take log10 of the value (shapes take the value itself), and the
+    axis range is set here, padded, so that the lowest line does not sit on the x-axis and
+    pixel offsets are known: labels of close lines (GPT-4.5 and GPT-4 × 20 are 10 % apart) are
+    spread ``LABEL_GAP_PX`` apart around their lines, each with a leader to its own line.
+    ``plot_px`` is the plot area's approximate height. One layout update with every shape and
+    label: ``add_hline`` per line re-validated the whole layout each time and was most of a
+    warm rerun of the Projections page.
     """
+    if milestones.empty:
+        return
+    ms = milestones.sort_values(MILESTONE_FLOP)
+    logs = [math.log10(v) for v in ms[MILESTONE_FLOP]]
+    shown = values.to_numpy(dtype="float64").ravel()
+    shown = [math.log10(v) for v in shown if v > 0]
+    low, high = min(logs + shown) - LOG_PAD, max(logs + shown) + LOG_PAD
+    px = [(v - low) / (high - low) * plot_px for v in logs]
     shapes, labels = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
-    for _, m in milestones.iterrows():
-        article = m["Kind"] == "article line"
-        y = m["Training compute (FLOP)"]
-        dash = ("dot" if article else "dash") if side == "left" else "dot"
+    for (_, m), at, where in zip(ms.iterrows(), logs, _spread(px, LABEL_GAP_PX)):
+        colour = "#c0392b" if m["Kind"] == "article line" else "#777"
+        y = m[MILESTONE_FLOP]
         shapes.append({"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": y, "y1": y,
-                       "line": {"color": "#c0392b" if article else "#999", "dash": dash, "width": 1}})
-        font = {"size": 10, **({"color": "#c0392b" if article else "#666"} if side == "left" else {})}
-        labels.append({"text": safe(str(m["Milestone"])), "xref": "x domain", "x": 0 if side == "left" else 1,
-                       "yref": "y", "y": y, "xanchor": side, "yanchor": "bottom", "showarrow": False, "font": font})
-    fig.update_layout(shapes=shapes, annotations=labels)
+                       "line": {"color": colour, "dash": "dot" if m["Kind"] == "article line" else "dash",
+                                "width": 1}})
+        labels.append({"text": safe(str(m["Milestone"])), "xref": "x domain", "x": 1, "yref": "y", "y": at,
+                       "xanchor": "left", "yanchor": "middle", "showarrow": True, "arrowhead": 0, "arrowwidth": 0.8,
+                       "arrowcolor": colour, "ax": 16, "ay": -(where - (at - low) / (high - low) * plot_px),
+                       "standoff": 0, "font": {"size": 10, "color": colour},
+                       "hovertext": safe(f"{m['Milestone']}: {y:.3g} FLOP ({m['Kind']})")})
+    longest = max(len(str(n)) for n in ms["Milestone"])
+    fig.update_layout(shapes=shapes, annotations=labels, margin={"r": 24 + 6 * longest})
+    fig.update_yaxes(range=[low, high])
+
+
+def _spread(targets: list[float], gap: float) -> list[float]:
+    """Positions for labels wanted at ``targets`` (ascending): at least ``gap`` apart, each run
+    of labels that would overlap centred on the mean of its targets."""
+    runs = [[t] for t in targets]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(runs) - 1):
+            if _run_start(runs[i], gap) + gap * len(runs[i]) > _run_start(runs[i + 1], gap):
+                runs[i:i + 2] = [runs[i] + runs[i + 1]]
+                merged = True
+                break
+    return [_run_start(run, gap) + gap * k for run in runs for k in range(len(run))]
+
+
+def _run_start(run: list[float], gap: float) -> float:
+    return sum(run) / len(run) - gap * (len(run) - 1) / 2
 
 
 def total_chart(table: pd.DataFrame, fmt: str, title: str) -> go.Figure:
@@ -169,7 +215,7 @@ def runs_bar(table: pd.DataFrame, milestones: pd.DataFrame, title: str) -> go.Fi
     fig = go.Figure(go.Bar(x=[safe(n) for n in shown["Organisation"]], y=shown[RUN], marker_color="#1f4e79",
                            customdata=shown[["Run uses"]].astype(str),
                            hovertemplate="%{x}: %{y:.3s} FLOP (%{customdata[0]})<extra></extra>"))
-    _milestone_lines(fig, milestones, side="right")
-    fig = styled(fig, title, RUN, height=480)
+    fig = styled(fig, title, RUN, height=RUNS_BAR_PX[0])
     fig.update_xaxes(title="Organisation")
+    _milestone_lines(fig, milestones, shown[[RUN]], plot_px=RUNS_BAR_PX[1])
     return fig

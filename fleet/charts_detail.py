@@ -14,15 +14,28 @@ import plotly.graph_objects as go
 
 from fleet.charts_projection import FONT, PALETTE, TEMPLATE, empty, safe
 
-QUALITATIVE = [*PALETTE, "#2c3e50", "#f1c40f", "#95a5a6", "#e84393", "#00b894", "#6c5ce7", "#fd79a8", "#636e72"]
+# One colour per area a stacked chart can show (MAX_TRACES), each at least 26 CIE76 ΔE from every
+# other and from FOLD_GREY: shades of one hue, or several greys, cannot be told apart in a legend.
+# PALETTE's first six lead so a chart's main series keep the other pages' colours; its seventh (a grey:
+# grey marks the "other" area alone) and eighth (an orange too near the fifth) are left out.
+QUALITATIVE = [*PALETTE[:6], "#f1c40f", "#e84393", "#8c564b", "#5dade2", "#808000", "#f5b7b1", "#6c5ce7",
+               "#9acd32", "#17becf", "#0b3d2e"]
+FOLD_GREY = "#9e9e9e"
+# The chip catalog's family for chips in no named family (and the family breakdown's fill for none).
+CATCH_ALL = "Other"
 RICH_POOR = {"GPU-rich": "#c0392b", "GPU-poor": "#1f4e79"}
+
+
+# The legend along the figure's bottom edge (``yref="container"``): plotly then grows the bottom
+# margin to fit it below the x axis's title, which a legend a fixed fraction of the plot's height
+# below it covered once its entries wrapped to a second row.
+BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "xanchor": "left", "x": 0}
 
 
 def layout(fig: go.Figure, title: str, *, height: int = 460) -> go.Figure:
     fig.update_layout(title={"text": safe(title), "x": 0, "xanchor": "left", "font": {"size": 15}}, height=height,
                       margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"family": FONT}, template=TEMPLATE,
-                      hoverlabel={"namelength": -1}, legend={"orientation": "h", "yanchor": "top", "y": -0.14,
-                                                             "xanchor": "left", "x": 0})
+                      hoverlabel={"namelength": -1}, legend=BOTTOM_LEGEND)
     return fig
 
 
@@ -43,44 +56,82 @@ def _column(table: pd.DataFrame, prefix: str) -> str:
 MAX_TRACES = 16
 
 
-def _fold_small(wide: pd.DataFrame, limit: int = MAX_TRACES) -> pd.DataFrame:
-    """The ``limit - 1`` largest groups and one "Other (N more)" trace summing the rest.
+def _plural(group: str) -> str:
+    """"Chip family" -> "families": what the fold's legend entry sums."""
+    word = group.split()[-1].lower()
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+def _fold_small(wide: pd.DataFrame, group: str, limit: int = MAX_TRACES) -> tuple[pd.DataFrame, bool]:
+    """(the ``limit - 1`` largest groups and one "Other families (N)" column summing the rest, folded?).
 
     More groups than a palette has colours cannot be told apart on a stacked chart (a big
-    fleet can hold 170 chip models); the chart's table and download keep every group.
+    fleet can hold 170 chip models); the chart's table and download keep every group. A group
+    named "Other" joins the fold rather than standing beside it: a legend with two "other"
+    areas does not say how they differ.
     """
     if wide.shape[1] <= limit:
-        return wide
-    kept, rest = wide.iloc[:, :limit - 1], wide.iloc[:, limit - 1:]
-    other = rest.sum(axis=1, min_count=1).rename(f"Other ({rest.shape[1]} more)")
-    return pd.concat([kept, other], axis=1)
+        return wide, False
+    kept = [c for c in wide.columns if c != CATCH_ALL][:limit - 1]
+    rest = wide.drop(columns=kept)
+    other = rest.sum(axis=1, min_count=1).rename(f"Other {_plural(group)} ({rest.shape[1]})")
+    return pd.concat([wide[kept], other], axis=1), True
+
+
+def _largest_first(wide: pd.DataFrame, percent: bool) -> pd.DataFrame:
+    """Groups in the order they are kept: on a 100 % chart by their largest share of a date's total
+    (a family that once led, as Kepler did in 2014, stays its own area rather than most of the
+    fold's), otherwise by their sum (an area too thin to see on an H100e axis is one to fold)."""
+    weight = wide.div(wide.sum(axis=1), axis=0).max() if percent else wide.sum()
+    return wide[weight.sort_values(ascending=False, kind="stable").index]
+
+
+def _colours(names: list, folded: bool) -> list[str]:
+    """A palette colour per group in order; grey for the one "other" area (the fold, or "Other")."""
+    others = {CATCH_ALL, names[-1]} if folded else {CATCH_ALL}
+    palette = iter(QUALITATIVE)
+    return [FOLD_GREY if name in others else next(palette) for name in names]
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def _share_title(value: str) -> str:
+    """"H100e (8bit basis)" -> "Share of tracked H100e (%, 8bit basis)"."""
+    unit, _, basis = value.partition(" (")
+    return f"Share of tracked {unit} (%, {basis.rstrip(')')})"
 
 
 def stacked(table: pd.DataFrame, group: str, value: str, title: str, *, percent: bool = False,
             lines: bool = False, step: bool = False) -> go.Figure:
     """One trace per group over ``Date``: stacked areas (optionally normalised to 100 %) or lines.
 
-    Largest groups first; beyond ``MAX_TRACES`` the smallest are drawn together as one."""
+    Largest groups first (``_largest_first``); beyond ``MAX_TRACES`` the smallest are drawn together
+    as one."""
     if table.empty:
         return empty(title)
     # One pivot, then each trace from plain numpy arrays: plotly validates and serialises
     # those in bulk (an organisation with 170 chips at 2,500 dates took seconds per rerun
     # when each trace filtered the table and handed plotly Python date objects).
     wide = table.pivot_table(index="Date", columns=group, values=value, aggfunc="sum", sort=True, dropna=False)
-    wide = _fold_small(wide[wide.sum().sort_values(ascending=False, kind="stable").index])
+    wide, folded = _fold_small(_largest_first(wide, percent), group)
     x = epoch_ms(wide.index)
     traces = []
-    for i, name in enumerate(wide.columns):
+    # Areas filled nearly opaque: plotly's default fill (the line colour at half opacity) pales
+    # every colour towards white, and pale colours are hard to tell apart.
+    for i, (name, colour) in enumerate(zip(wide.columns, _colours(list(wide.columns), folded))):
         y = wide[name].to_numpy(dtype="float64")
         y = y if lines else np.nan_to_num(y, nan=0.0)
-        colour = QUALITATIVE[i % len(QUALITATIVE)]
         traces.append(go.Scatter(
             x=x, y=y, name=safe(str(name)), mode="lines", line={"color": colour, "width": 2 if lines else 0.5,
                                                                  "shape": "hv" if step else "linear"},
+            fillcolor=None if lines else _rgba(colour, 0.85),
             stackgroup=None if lines else "one", groupnorm="percent" if percent and i == 0 else None))
     fig = go.Figure(data=traces)
     layout(fig, title)
-    fig.update_yaxes(title="Share of H100e (%)" if percent else value, rangemode="tozero")
+    fig.update_yaxes(title=_share_title(value) if percent else value, rangemode="tozero")
     fig.update_xaxes(title="Date", type="date")
     return fig
 

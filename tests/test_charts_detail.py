@@ -1,8 +1,10 @@
 """The stacked chart (fleet.charts_detail.stacked): one trace per group, largest first, the
-smallest folded into one "Other" trace beyond MAX_TRACES, values exactly the table's."""
+smallest folded into one "Other …" trace beyond MAX_TRACES (with the catalog's "Other" family in
+it), values exactly the table's, every area a distinct colour."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date
 
@@ -10,14 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fleet.charts_detail import MAX_TRACES, stacked
+from fleet.charts_detail import FOLD_GREY, MAX_TRACES, stacked
 
 DATES = [date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30)]
 
 
-def table(groups: int, gap: int | None = None) -> pd.DataFrame:
-    """Group g holds (g + 1) * 10 H100e at every date (group ``gap`` has no row at the first date)."""
-    rows = [{"Date": d, "Chip": f"chip {g:02d}", "H100e (8bit basis)": float((g + 1) * 10)}
+def table(groups: int, gap: int | None = None, names: dict[int, str] | None = None) -> pd.DataFrame:
+    """Group g holds (g + 1) * 10 H100e at every date (group ``gap`` has no row at the first date);
+    ``names`` renames some groups."""
+    names = names or {}
+    rows = [{"Date": d, "Chip": names.get(g, f"chip {g:02d}"), "H100e (8bit basis)": float((g + 1) * 10)}
             for g in range(groups) for i, d in enumerate(DATES) if not (i == 0 and g == gap)]
     return pd.DataFrame(rows)
 
@@ -39,7 +43,7 @@ def test_beyond_the_limit_the_smallest_groups_are_one_other_trace_with_their_sum
     groups = MAX_TRACES + 4
     fig = stacked(table(groups), "Chip", "H100e (8bit basis)", "t")
     names = [t.name for t in fig.data]
-    assert len(names) == MAX_TRACES and names[-1] == "Other (5 more)"
+    assert len(names) == MAX_TRACES and names[-1] == "Other chips (5)"
     assert list(fig.data[-1].y) == pytest.approx([150.0] * len(DATES))  # chip 00..04: 10 + 20 + ... + 50
     drawn = sum(np.asarray(t.y) for t in fig.data)
     assert drawn[-1] == pytest.approx(table(groups).groupby("Date")["H100e (8bit basis)"].sum().iloc[-1])
@@ -68,3 +72,72 @@ def test_a_figure_is_the_same_whatever_template_plotly_would_start_it_on(monkeyp
     theirs = json.loads(stacked(table(3), "Chip", "H100e (8bit basis)", "t").to_json())
     assert ours == theirs
     assert ours["layout"]["template"]["layout"]["plot_bgcolor"] == "white"  # plotly_white's, not plotly's #E5ECF6
+
+
+# --- one "other" area, distinct colours, the legend clear of the axes ----------------------------
+
+def _lab(colour: str) -> np.ndarray:
+    """CIELAB of "#rrggbb" or "rgba(r,g,b,a)" (D65), for colour differences as the eye sees them."""
+    if colour.startswith("rgba"):
+        rgb = np.array([float(v) for v in colour[5:-1].split(",")[:3]]) / 255
+    else:
+        rgb = np.array([int(colour[i:i + 2], 16) for i in (1, 3, 5)]) / 255
+    linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]) @ linear
+    f = np.cbrt(np.maximum(xyz / np.array([0.95047, 1.0, 1.08883]), 0.008856))
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _chroma(colour: str) -> float:
+    return float(np.hypot(*_lab(colour)[1:]))
+
+
+def test_the_catalog_s_other_family_joins_the_fold_so_the_legend_has_one_other_area():
+    # the UX review's legend held both "Other (6 more)" and "Other" (the catalog's family for chips in no
+    # named family): two "other" areas, and nothing said how they differed
+    groups = MAX_TRACES + 4
+    data = table(groups, names={10: "Other"}).rename(columns={"Chip": "Chip family"})
+    fig = stacked(data, "Chip family", "H100e (8bit basis)", "t")
+    names = [t.name for t in fig.data]
+    assert [n for n in names if n.lower().startswith("other")] == ["Other families (5)"] and len(names) == MAX_TRACES
+    assert "chip 04" in names  # the 15 largest named groups are kept, though "Other" (110) is larger than some
+    assert list(fig.data[-1].y) == pytest.approx([10 + 20 + 30 + 40 + 110.0] * len(DATES))
+
+
+def test_up_to_the_limit_the_other_family_is_one_area_of_its_own_in_grey():
+    fig = stacked(table(4, names={1: "Other"}), "Chip", "H100e (8bit basis)", "t")
+    colours = {t.name: t.line.color for t in fig.data}
+    assert colours["Other"] == FOLD_GREY and FOLD_GREY not in [c for n, c in colours.items() if n != "Other"]
+
+
+@pytest.mark.parametrize("groups", [MAX_TRACES, MAX_TRACES + 9])
+def test_every_area_has_a_colour_far_from_every_other_and_only_the_fold_is_grey(groups):
+    # in the review "Other (6 more)", "TPU v4" and "MI300" were near-identical greys, and "Maia" and "Trainium" alike
+    fig = stacked(table(groups), "Chip", "H100e (8bit basis)", "t")
+    fills = [t.fillcolor for t in fig.data]
+    assert len(set(fills)) == len(fills) == MAX_TRACES
+    assert min(np.linalg.norm(_lab(a) - _lab(b)) for a, b in itertools.combinations(fills, 2)) >= 25
+    shown = fig.data if groups == MAX_TRACES else fig.data[:-1]
+    assert min(_chroma(t.line.color) for t in shown) >= 20  # no grey among the named groups
+    if groups > MAX_TRACES:
+        assert fig.data[-1].line.color == FOLD_GREY and _chroma(FOLD_GREY) < 1
+
+
+def test_the_stacked_legend_sits_under_the_figure_and_the_share_axis_names_its_basis():
+    fig = stacked(table(3), "Chip", "H100e (8bit basis)", "t", percent=True)
+    legend = fig.layout.legend
+    assert (legend.yref, legend.y, legend.yanchor, legend.orientation) == ("container", 0, "bottom", "h")
+    assert fig.layout.yaxis.title.text == "Share of tracked H100e (%, 8bit basis)"
+
+
+def test_on_a_100_percent_chart_a_group_that_once_led_keeps_its_own_area():
+    # a family that held most of the early years (Kepler) is small in a sum over all dates dominated by
+    # today's fleets: ranked by that sum it vanished into the fold and the fold led the chart for years
+    data = table(MAX_TRACES + 2)
+    first, oldest = data["Date"] == DATES[0], data["Chip"] == "chip 00"
+    data = data.loc[oldest | ~first]  # at the first date, chip 00 is all there is ...
+    data.loc[oldest & ~first, "H100e (8bit basis)"] = 0.0  # ... and then none: 10 H100e in all
+    share = [t.name for t in stacked(data, "Chip", "H100e (8bit basis)", "t", percent=True).data]
+    amount = [t.name for t in stacked(data, "Chip", "H100e (8bit basis)", "t").data]
+    assert share[0] == "chip 00" and "chip 00" not in amount and amount[0] == "chip 17"
+

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from fleet.analytics.distribution import POOR, RICH
+from fleet.charts_detail import BOTTOM_LEGEND
 from fleet.charts_projection import TEMPLATE, safe
 from fleet.views.overview import short_number
 
@@ -96,7 +97,10 @@ def lorenz_chart(curve: pd.DataFrame, gini: float, basis: str) -> go.Figure:
 
 
 def over_time_chart(table: pd.DataFrame) -> go.Figure:
-    """Organisations above the line per quarter end (bars) and their share of all H100e (line)."""
+    """Organisations above the line per quarter end (bars) and their share of all H100e (line).
+
+    The legend goes below the chart: above it, at the top right, it covered the share axis's
+    top tick label ("100"), which stands half above the plot."""
     dates = pd.to_datetime(table["Quarter end"])
     share = next(c for c in table.columns if c.startswith("GPU-rich share"))
     fig = make_subplots(specs=[[{"secondary_y": True}]])
@@ -105,6 +109,7 @@ def over_time_chart(table: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=dates, y=table[share], name=share, mode="lines", line={"color": COLOUR[POOR], "width": 2.5},
                     secondary_y=True)
     styled(fig, "GPU-rich organisations at each quarter end, and their share of tracked H100e")
+    fig.update_layout(legend=BOTTOM_LEGEND)
     fig.update_xaxes(title="Quarter end")
     fig.update_yaxes(title="GPU-rich organisations (count)", secondary_y=False, rangemode="tozero")
     fig.update_yaxes(title=share, secondary_y=True, range=[0, 100], dtick=20, showgrid=False)

@@ -109,6 +109,24 @@ def test_rich_poor_default_state(seeded_url, open_page):
     assert len(at.download_button) == 4
 
 
+def test_the_split_table_shows_every_share_to_one_decimal(seeded_sqlite, open_page):
+    # the review saw 97.32, 1.3 and 1.38 in one column: stored to two decimals, each shown as stored
+    at = ok(open_page(seeded_sqlite, _rich_poor))
+    split = next(d for d in at.dataframe if "Group" in d.value.columns)
+    config = json.loads(split.proto.columns)
+    shares = [c for c in split.value.columns if c.startswith("Share")]
+    assert len(shares) == 3 and {config[c]["type_config"]["format"] for c in shares} == {"%.1f %%"}
+    assert config["H100e (8bit basis)"]["type_config"]["format"] == "localized"
+
+
+def test_the_split_over_time_legend_is_under_the_chart_clear_of_the_share_axis(seeded_sqlite, open_page):
+    # at the top right it covered the share axis's "100" (tests/test_chart_layout.py measures it)
+    *_, over = charts(ok(open_page(seeded_sqlite, _rich_poor)))
+    legend = over["layout"]["legend"]
+    assert (legend["yref"], legend["y"], legend["yanchor"]) == ("container", 0, "bottom")
+    assert over["layout"]["yaxis2"]["title"]["text"] == "GPU-rich share of tracked H100e (%, 8bit basis)"
+
+
 # --- controls --------------------------------------------------------------------------------------
 
 def test_overview_top_n_and_basis_controls_change_the_view_and_the_url(seeded_sqlite, open_page):

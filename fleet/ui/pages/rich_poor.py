@@ -39,6 +39,15 @@ def threshold_slider(ctx) -> None:
                      format_func=lambda t: f"{t:,}", help=f"Default {GPU_RICH_H100E:,} H100e (the article's line).")
 
 
+def split_table(ctx, split, threshold: int) -> None:
+    """The groups side by side; shares to one decimal, as the tiles show them (the CSV keeps two:
+    shown as stored, 97.32 beside 1.3 read as figures of different precision)."""
+    share = st.column_config.NumberColumn(format="%.1f %%")
+    number = st.column_config.NumberColumn(format="localized")
+    ctx.table(split, "GPU-rich vs GPU-poor", extra=[f"threshold: {threshold} H100e"], column_config={
+        c: share if c.startswith("Share") else number for c in split.columns if c.startswith(("H100e", "Share"))})
+
+
 def distribution_charts(ctx, tables, threshold: int) -> None:
     basis = ctx.filters.basis.value
     hist = tables["histogram"]
@@ -64,9 +73,7 @@ def render() -> None:
             return
         tiles(ctx, tables["summary"], "Split at the threshold")
         unknown_spec_note(ctx)
-        ctx.table(tables["split"], "GPU-rich vs GPU-poor", extra=[f"threshold: {threshold} H100e"],
-                  column_config={c: st.column_config.NumberColumn(format="localized")
-                                 for c in tables["split"].columns if c.startswith("H100e")})
+        split_table(ctx, tables["split"], threshold)
         distribution_charts(ctx, tables, threshold)
         over = tables["over_time"]
         if not over.empty:

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from fleet.charts_projection import FONT, PALETTE, TEMPLATE, empty, safe
+from fleet.views.overview import short_number
 
 # One colour per area a stacked chart can show (MAX_TRACES), each at least 26 CIE76 ΔE from every
 # other and from FOLD_GREY: shades of one hue, or several greys, cannot be told apart in a legend.
@@ -162,30 +163,57 @@ def organisation_history(table: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
+def _log_axis(values: pd.Series, *also: float) -> dict:
+    """A log axis over ``values`` (and ``also``) with labelled major ticks only.
+
+    Ticks at 1-2-5 × each power of ten over a short span, at the powers alone over a long one,
+    labelled "500", "1k", "20k": plotly's own log ticks label the minor steps with a bare digit
+    ("2", "3" … "9"), which crowd the axis and read as values."""
+    known = pd.concat([values.astype("float64"), pd.Series(also, dtype="float64")])
+    known = known.loc[known > 0]
+    low, high = np.log10(known.min()) - 0.25, np.log10(known.max()) + 0.25
+    steps = (1, 2, 5) if high - low <= 4 else (1,)
+    ticks = [m * 10.0 ** e for e in range(int(np.floor(low)), int(np.ceil(high)) + 1) for m in steps]
+    ticks = [t for t in ticks if low <= np.log10(t) <= high]
+    return {"type": "log", "range": [low, high], "tickvals": ticks, "ticktext": [short_number(t) for t in ticks]}
+
+
+def _group_points(rows: pd.DataFrame, name: str, colour: str, value: str, per: str) -> go.Scatter:
+    """One group's organisations. A group with none keeps its legend entry (one point at None,
+    which draws nothing): plotly leaves an empty trace out of the legend, and the colours need
+    their key even when every organisation is on one side."""
+    marker = {"color": colour, "size": 11}
+    if rows.empty:
+        return go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=marker, showlegend=True)
+    return go.Scatter(
+        x=rows["Headcount"], y=rows[value], mode="markers+text", name=name, marker=marker, showlegend=True,
+        text=[safe(n) for n in rows["Organisation"]], textposition="top center",
+        customdata=np.stack([rows[per], rows["Headcount date"].astype(str)], axis=-1),
+        hovertemplate="%{text}<br>%{y:,.0f} H100e · %{x:,.0f} people (%{customdata[1]})"
+                      "<br>%{customdata[0]:,.1f} H100e per head<extra></extra>")
+
+
 def per_head_scatter(table: pd.DataFrame, title: str, threshold: float) -> go.Figure:
-    """Log-log: H100e against headcount, one point per organisation, coloured GPU-rich / GPU-poor."""
+    """Log-log: H100e against headcount, one point per organisation, coloured GPU-rich / GPU-poor,
+    the threshold a labelled line (the y axis reaches it)."""
     if table.empty:
         return empty(title, "No organisation has both H100e and a headcount for these settings.")
     value = _column(table, "H100e (")
     per = _column(table, "H100e per head")
     fig = go.Figure()
     for group, colour in RICH_POOR.items():
-        rows = table.loc[table["Group"] == group]
-        if rows.empty:
-            continue
-        fig.add_trace(go.Scatter(
-            x=rows["Headcount"], y=rows[value], mode="markers+text", name=f"{group} (≥ {threshold:,.0f} H100e)"
-            if group == "GPU-rich" else f"{group} (< {threshold:,.0f} H100e)",
-            text=[safe(n) for n in rows["Organisation"]], textposition="top center",
-            customdata=np.stack([rows[per], rows["Headcount date"].astype(str)], axis=-1),
-            hovertemplate="%{text}<br>%{y:,.0f} H100e · %{x:,.0f} people (%{customdata[1]})"
-                          "<br>%{customdata[0]:,.1f} H100e per head<extra></extra>",
-            marker={"color": colour, "size": 11}))
-    fig.add_hline(y=threshold, line={"color": "#7f8c8d", "dash": "dash", "width": 1},
-                  annotation_text=f"GPU-rich line: {threshold:,.0f} H100e", annotation_position="bottom right")
+        side = "≥" if group == "GPU-rich" else "<"
+        fig.add_trace(_group_points(table.loc[table["Group"] == group], f"{group} ({side} {threshold:,.0f} H100e)",
+                                    colour, value, per))
+    fig.add_hline(y=threshold, line={"color": "#7f8c8d", "dash": "dash", "width": 1})
+    # Labelled by hand: on a log axis an annotation's y is log10 of the value, and add_hline's own
+    # label passes the value itself, which put it far off the chart.
+    fig.add_annotation(text=f"GPU-rich line: {threshold:,.0f} H100e", xref="paper", x=0, xanchor="left",
+                       y=np.log10(threshold), yanchor="bottom", showarrow=False, font={"color": "#555555"})
     layout(fig, title)
-    fig.update_xaxes(type="log", title="Headcount (people, nearest the as-of date)")
-    fig.update_yaxes(type="log", title=value)
+    fig.update_xaxes(_log_axis(table["Headcount"]),
+                     title="Headcount (people, the report nearest the as-of date; log scale)")
+    fig.update_yaxes(_log_axis(table[value], threshold), title=f"{value}, log scale")
     return fig
 
 

@@ -116,10 +116,33 @@ def test_researchers_page_ranks_h100e_per_head_with_dates_and_sources(seeded_url
     assert {t["name"].split(" (")[0] for t in scatter["data"]} <= {"GPU-rich", "GPU-poor"}
 
 
+def test_researchers_default_view_says_how_many_have_both_figures_and_why_the_rest_are_missing(seeded_url, open_page):
+    # the UX review saw two points of 126 organisations and no word why: the seed's headcounts cover seven
+    # organisations, and the labs among them rent their compute (counted under the owning cloud by default)
+    at = ok(open_page(seeded_url, _researchers))
+    ranked = table_with(at, "Rank")
+    without = next(t for t in frames(at) if "Organisation" in t.columns and "Rank" not in t.columns)
+    (note,) = [c.value for c in at.caption if "organisations with H100e" in c.value]
+    assert note.startswith(f"{len(ranked)} of the {len(ranked) + len(without)} organisations with H100e have a "
+                           "headcount (staff): only they are ranked and plotted.")
+    for lab in ("Anthropic", "OpenAI", "Google DeepMind (part of Google)"):
+        assert lab in note.split("hold no H100e of their own")[1]
+    assert "“Count leased/rented capacity under: user”" in note
+    (scatter,) = charts(at)
+    assert [(t["name"].split(" (")[0], t["showlegend"]) for t in scatter["data"]] == [("GPU-rich", True),
+                                                                                      ("GPU-poor", True)]
+    assert [a["text"] for a in scatter["layout"]["annotations"]] == ["GPU-rich line: 20,000 H100e"]
+    at = ok(open_page(seeded_url, _researchers, attribute="user"))
+    (note,) = [c.value for c in at.caption if "organisations with H100e" in c.value]
+    assert "Anthropic" in set(table_with(at, "Rank")["Organisation"]) and "Anthropic" not in note
+    assert "“Count leased/rented capacity under: user”" not in note
+
+
 def test_researchers_page_at_a_date_no_holder_has_a_headcount_says_so(seeded_url, open_page):
     # in 2016 no holder of the seed data has both H100e and a headcount: no row to rank (the view raised)
     at = ok(open_page(seeded_url, _researchers, as_of="2016-01-31"))
     assert any("No organisation has both H100e and a headcount" in i.value for i in at.info)
+    assert any(c.value.startswith("None of the ") and "Meta" in c.value for c in at.caption)
     assert not any("H100e per head (8bit basis)" in t.columns for t in frames(at)) and not charts(at)
 
 

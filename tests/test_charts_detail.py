@@ -1,6 +1,7 @@
-"""The stacked chart (fleet.charts_detail.stacked): one trace per group, largest first, the
-smallest folded into one "Other …" trace beyond MAX_TRACES (with the catalog's "Other" family in
-it), values exactly the table's, every area a distinct colour."""
+"""The detail pages' charts (fleet.charts_detail). The stacked chart: one trace per group, largest
+first, the smallest folded into one "Other …" trace beyond MAX_TRACES (with the catalog's "Other"
+family in it), values exactly the table's, every area a distinct colour. The per-head scatter:
+both groups in the legend, a labelled threshold, log axes with major ticks only."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from fleet.charts_detail import FOLD_GREY, MAX_TRACES, stacked
+from fleet.charts_detail import FOLD_GREY, MAX_TRACES, per_head_scatter, stacked
 
 DATES = [date(2024, 3, 31), date(2024, 6, 30), date(2024, 9, 30)]
 
@@ -140,4 +141,49 @@ def test_on_a_100_percent_chart_a_group_that_once_led_keeps_its_own_area():
     share = [t.name for t in stacked(data, "Chip", "H100e (8bit basis)", "t", percent=True).data]
     amount = [t.name for t in stacked(data, "Chip", "H100e (8bit basis)", "t").data]
     assert share[0] == "chip 00" and "chip 00" not in amount and amount[0] == "chip 17"
+
+
+# --- the per-head scatter ------------------------------------------------------------------------
+
+def heads(*rows: tuple[str, float, float]) -> pd.DataFrame:
+    """(organisation, H100e, headcount) rows as the researchers view lays them out, at the 20k line."""
+    return pd.DataFrame([{"Organisation": name, "H100e per head (8bit basis)": h / n, "H100e (8bit basis)": h,
+                          "Headcount": n, "Headcount date": date(2025, 3, 12),
+                          "Group": "GPU-rich" if h >= 20_000 else "GPU-poor"} for name, h, n in rows])
+
+
+def test_the_scatter_keeps_both_groups_in_its_legend_when_every_point_is_rich():
+    fig = per_head_scatter(heads(("xAI", 500_000, 300), ("Meta", 2_300_000, 3400)), "t", 20_000)
+    assert [(t.name, t.showlegend) for t in fig.data] == [("GPU-rich (≥ 20,000 H100e)", True),
+                                                           ("GPU-poor (< 20,000 H100e)", True)]
+    assert list(fig.data[0].text) == ["xAI", "Meta"] and all(v is None for v in fig.data[1].y)
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+
+
+def test_the_threshold_line_is_labelled_inside_the_y_range_though_every_point_is_far_above_it():
+    fig = per_head_scatter(heads(("xAI", 500_000, 300), ("Meta", 2_300_000, 3400)), "t", 20_000)
+    (label,) = fig.layout.annotations
+    assert label.text == "GPU-rich line: 20,000 H100e" and label.showarrow is False
+    low, high = fig.layout.yaxis.range
+    assert label.y == pytest.approx(np.log10(20_000)) and low < label.y < high  # log axis: y in log10 units
+    assert fig.layout.shapes[0].y0 == 20_000
+
+
+def test_the_log_axes_carry_major_ticks_only_labelled_as_numbers():
+    # plotly's own log ticks labelled each minor step with a bare "2", "3" … "9"
+    fig = per_head_scatter(heads(("xAI", 500_000, 300), ("Meta", 2_300_000, 3400), ("Mistral AI", 4000, 350)),
+                           "t", 20_000)
+    for axis in (fig.layout.xaxis, fig.layout.yaxis):
+        assert axis.type == "log" and len(axis.tickvals) >= 3
+        mantissas = {round(v / 10 ** np.floor(np.log10(v)), 6) for v in axis.tickvals}
+        assert mantissas <= {1, 2, 5}
+        assert all(t[-1] in "0kM" for t in axis.ticktext)
+    assert list(fig.layout.xaxis.ticktext) == ["200", "500", "1k", "2k", "5k"]
+    assert fig.layout.xaxis.title.text.startswith("Headcount (people")
+    assert fig.layout.yaxis.title.text == "H100e (8bit basis), log scale"
+
+
+def test_over_a_long_span_the_log_ticks_are_the_powers_of_ten():
+    fig = per_head_scatter(heads(("big", 5_000_000, 30), ("small", 5, 20_000)), "t", 20_000)
+    assert list(fig.layout.yaxis.ticktext) == ["10", "100", "1k", "10k", "100k", "1M"]
 

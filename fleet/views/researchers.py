@@ -44,6 +44,21 @@ def ranked(store: Store, filters: Filters, per: str) -> tuple[pd.DataFrame, pd.D
     return table, without.reset_index(drop=True)
 
 
+def headcount_only(headcounts: pd.DataFrame, organisations: pd.DataFrame, ranked_table: pd.DataFrame,
+                   per: str) -> pd.DataFrame:
+    """Organisations with a headcount of the kind counted that ``ranked_table`` leaves out (``name``,
+    ``parent``; by name): they hold no H100e of their own under these settings (a lab renting its
+    compute counts it under the cloud that owns it unless leased capacity goes to its user; a
+    division's, such as Google DeepMind's, is its parent's).
+
+    Not one of the view's tables (a new table would change the content hash of every snapshot of
+    this page taken before it); the page says with it why so few organisations are plotted."""
+    counted = headcounts if per == "any" else headcounts.loc[headcounts["kind"] == per]
+    ids = counted.loc[counted["count"] > 0, "organisation_id"]
+    rows = organisations.loc[organisations["id"].isin(ids) & ~organisations["name"].isin(ranked_table["Organisation"])]
+    return rows[["name", "parent"]].sort_values("name", ignore_index=True)
+
+
 @register("researchers", "Compute per researcher", PARAMS)
 def build(store: Store, filters: Filters, values: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
     table, without = ranked(store, filters, values.get("per", "staff"))

@@ -8,11 +8,35 @@ import streamlit as st
 from fleet import charts_detail as charts
 from fleet.chips import BASIS_LABEL
 from fleet.ui.page import page
+from fleet.ui.snapshot_ui import md
 from fleet.views.organisation import h100e_col
-from fleet.views.researchers import PARAMS
+from fleet.views.researchers import PARAMS, headcount_only
 from fleet.vocab import GPU_RICH_H100E
 
 PER_LABEL = {"staff": "staff", "researchers": "researchers", "any": "any (staff preferred)"}
+
+
+def coverage(ctx, table, without) -> str:
+    """How many organisations have both figures, and why the others are missing: the headcounts (Epoch
+    AI's staff reports) cover a handful of labs, and some of those hold no H100e of their own."""
+    per = PER_LABEL[ctx.value("per")]
+    holders, n = len(table) + len(without), len(table)
+    unranked = headcount_only(ctx.headcounts(), ctx.organisations(), table, ctx.value("per"))
+    if not holders and unranked.empty:
+        return ""  # an empty store: the page's info says what to load
+    text = (f"None of the {holders} organisations with H100e has a headcount ({per})." if not n else
+            f"{n} of the {holders} organisations with H100e {'has' if n == 1 else 'have'} a headcount ({per}): "
+            f"only {'it is' if n == 1 else 'they are'} ranked and plotted.")
+    text += f" The store's headcounts (Epoch AI's staff reports) cover {n + len(unranked)} organisation(s)."
+    if unranked.empty:
+        return text
+    # names are user text: shown literally
+    names = [md(name) + (f" (part of {md(parent)})" if isinstance(parent, str) else "")
+             for name, parent in unranked.itertuples(index=False)]
+    hint = (" Labs renting their compute from clouds count it with the sidebar's “Count leased/rented capacity "
+            "under: user”." if ctx.filters.attribute_to == "owner" else "")
+    return (f"{text} The other {len(unranked)} hold no H100e of their own under these settings: "
+            f"{', '.join(names)}.{hint}")
 
 
 def render() -> None:
@@ -26,6 +50,9 @@ def render() -> None:
         st.caption(f"As of {f.as_of:%Y-%m-%d}, {BASIS_LABEL[f.basis]}. Each organisation's headcount is the "
                    "report nearest the as-of date, before or after it (a tie goes to the earlier one); the table "
                    "says which date and source. Several reports on that date: their median, with the range.")
+        note = coverage(ctx, table, without)
+        if note:
+            st.caption(note)
         if table.empty:
             st.info("No organisation has both H100e and a headcount for these settings. Headcounts come from "
                     "Epoch AI's staff reports (`python -m fleet seed`, or the epoch-staff scraper).")
@@ -39,11 +66,7 @@ def render() -> None:
                 "Headcount source": st.column_config.LinkColumn(display_text="source"),
                 "Organisation page": st.column_config.LinkColumn(display_text="open")})
         if len(without):
-            per = PER_LABEL[ctx.value("per")]
-            hint = (" (labs renting from clouds appear with the sidebar's “Count leased/rented capacity under: "
-                    "user”)." if f.attribute_to == "owner" else ".")
-            st.caption(f"{len(without)} organisation(s) with H100e have no headcount ({per}) in the store{hint}")
-            with st.expander("Organisations without a headcount"):
+            with st.expander(f"Organisations with H100e but no headcount ({len(without)})"):
                 ctx.table(without, "Organisations without a headcount", column_config={
                     "Organisation page": st.column_config.LinkColumn(display_text="open")})
 

@@ -34,3 +34,13 @@ def test_no_module_outside_fleet_ui_imports_streamlit():
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("CLEAN"), result.stdout
+
+
+def test_every_table_goes_through_widgets_frame():
+    """``fleet.ui.widgets.frame`` shows a missing value as an empty cell; a page calling
+    ``st.dataframe`` itself gets Streamlit's "None", which reads as a value."""
+    callers = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "fleet").rglob("*.py"))
+               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+               if "st.dataframe(" in line and path != ROOT / "fleet" / "ui" / "widgets.py"]
+    assert callers == []
+    assert 'placeholder=""' in (ROOT / "fleet" / "ui" / "widgets.py").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import streamlit as st
 from fleet.analytics.scenarios import MAX_SCENARIOS, Scenario
 from fleet.projection_views import scientific
 # Chart + download moved to fleet.ui.widgets, shared by every page; re-exported for these pages.
-from fleet.ui.widgets import LICENCE, chart, download, header_lines, slug  # noqa: F401
+from fleet.ui.widgets import LICENCE, chart, download, frame, header_lines, slug  # noqa: F401
 
 
 # --- scenarios ------------------------------------------------------------------------------------
@@ -52,8 +52,8 @@ def scenario_editor(ctx, org_names: list[str], chip_names: list[str], resolved: 
         if "By" in shown:
             shown["By"] = pd.to_datetime(shown["By"]).dt.date
         shown["Peak FLOP/s added"] = scientific(shown["Peak FLOP/s added"])  # text: see scientific()
-        st.dataframe(shown, hide_index=True, width="stretch",
-                     column_config={shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
+        frame(shown,
+              column_config={shown.columns[-1]: st.column_config.NumberColumn(format="localized")})
         left, right = st.columns([4, 1])
         left.multiselect("Remove scenarios", [s.to_text() for s in scenarios], key="proj.remove",
                          label_visibility="collapsed", placeholder="Pick scenarios to remove")

@@ -24,7 +24,7 @@ from fleet.snapshots import (
     MISMATCH, UNAVAILABLE, VISITOR, Opened, SnapshotError, SnapshotUnavailable, content_hash, create, link, live_state,
     open_view, prepare, resolve, thaw, view_state,
 )
-from fleet.ui import cached, editor, nav
+from fleet.ui import cached, editor, nav, widgets
 from fleet.ui.state import UrlState
 from fleet.views import VIEWS
 
@@ -165,13 +165,13 @@ def changes(ctx, snapshot: Snapshot, values: dict) -> None:
         movers = moved(cached.CachedStore(ctx.version), values)
         st.markdown(f"**Organisations whose H100e or rank moved:** {len(movers):,}")
         if not movers.empty:
-            st.dataframe(movers, hide_index=True, width="stretch")
+            widgets.frame(movers)
         frame, total = estimate_changes(cached.current_engine(), snapshot.cutoff)
         st.markdown(f"**Estimates added or retracted since the cut-off** (whole store): {total:,}"
                     + (f", newest {len(frame):,} shown" if total > len(frame) else ""))
         if not frame.empty:
-            st.dataframe(frame, hide_index=True, width="stretch",
-                         column_config={"source_url": st.column_config.LinkColumn("source")})
+            widgets.frame(frame,
+                          column_config={"source_url": st.column_config.LinkColumn("source")})
 
 
 # --- sharing ---------------------------------------------------------------------------------------

@@ -53,11 +53,16 @@ def chart(ctx, fig: go.Figure, table: pd.DataFrame, view: str, *, extra: list[st
     download(ctx, table, view, extra=extra)
 
 
-def table(ctx, frame: pd.DataFrame, view: str, *, extra: list[str] | None = None, **dataframe_kwargs) -> None:
-    """A table shown with ``st.dataframe`` (text stays text) and its CSV download.
+def frame(data: pd.DataFrame, **dataframe_kwargs) -> None:
+    """A table as every page shows one: ``st.dataframe`` (text stays text) at full width.
 
     A missing value shows as an empty cell, as in the CSV: Streamlit's default writes "None"
     in it, which reads as a value (a count of "None") rather than as no value.
     """
-    st.dataframe(frame, hide_index=True, width="stretch", placeholder="", **dataframe_kwargs)
-    download(ctx, frame, view, extra=extra)
+    st.dataframe(data, hide_index=True, width="stretch", placeholder="", **dataframe_kwargs)
+
+
+def table(ctx, data: pd.DataFrame, view: str, *, extra: list[str] | None = None, **dataframe_kwargs) -> None:
+    """A table (``frame``) and its CSV download."""
+    frame(data, **dataframe_kwargs)
+    download(ctx, data, view, extra=extra)

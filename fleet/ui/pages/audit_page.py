@@ -13,7 +13,7 @@ from fleet.db import read_session
 from fleet.ingest.audit import audit_frame
 from fleet.ingest.errors import IngestError
 from fleet.ingest.revert import revert_batch
-from fleet.ui import cached
+from fleet.ui import cached, widgets
 from fleet.ui.editor import need_editor
 
 ACTIONS = ["", "batch.csv", "batch.manual", "batch.seed", "batch.scraper", "batch.revert", "estimate.add",
@@ -97,5 +97,5 @@ def render() -> None:
     if frame.empty:
         st.info("No entries match.")
     else:
-        st.dataframe(_shown(frame), hide_index=True, width="stretch")
+        widgets.frame(_shown(frame))
     _revert(frame)

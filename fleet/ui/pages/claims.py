@@ -65,11 +65,11 @@ def detail(ctx, entries) -> None:
             st.text(evaluation.reason)  # user-supplied names: shown as text, never markup
             figures = figures_frame(evaluation)
             if not figures.empty:
-                st.dataframe(figures, hide_index=True, width="stretch")
+                widgets.frame(figures)
             links = sorted({sources[i] for i in evaluation.estimate_ids() if i in sources.index})
             if links:
-                st.dataframe(pd.DataFrame({"Estimate sources": links}), hide_index=True, width="stretch",
-                             column_config={"Estimate sources": st.column_config.LinkColumn()})
+                widgets.frame(pd.DataFrame({"Estimate sources": links}),
+                              column_config={"Estimate sources": st.column_config.LinkColumn()})
     st.link_button("Claim's source", chosen.claim["source_url"])
 
 
@@ -141,11 +141,11 @@ def render() -> None:
         shown_entries = [e for e in entries if not wanted or e.now.status.value in wanted]
         table = display(shown_entries)
         # a claim's text is long: at full width it pushed both statuses, the point of the table, off screen
-        st.dataframe(table, hide_index=True, width="stretch",
-                     column_config={"Claim": st.column_config.TextColumn(width="medium", pinned=True),
-                                    "Line": st.column_config.TextColumn(width="small"),
-                                    "Source": st.column_config.LinkColumn(),
-                                    "Figure now": st.column_config.NumberColumn(format="%.4g")})
+        widgets.frame(table,
+                      column_config={"Claim": st.column_config.TextColumn(width="medium", pinned=True),
+                                     "Line": st.column_config.TextColumn(width="small"),
+                                     "Source": st.column_config.LinkColumn(),
+                                     "Figure now": st.column_config.NumberColumn(format="%.4g")})
         widgets.download(ctx, table, "claims ledger", extra=["H100e basis for claims: 8bit (Epoch AI)",
                                                              f"evaluated on: {today}"])
         detail(ctx, entries)

@@ -15,7 +15,7 @@ from fleet.exports import to_csv_bytes
 from fleet.ingest.errors import IngestError
 from fleet.ingest.importer import ImportPlan, commit_import, plan_import
 from fleet.ingest.template import HELP, format_frame, template_csv
-from fleet.ui import cached, nav
+from fleet.ui import cached, nav, widgets
 from fleet.ui.editor import LOGIN_PATH, current_actor, need_editor
 
 PLAN = "import.plan"
@@ -29,7 +29,7 @@ OUTCOMES = {"would be added": ["add"], "already in the store (skipped)": ["skip"
 def _help() -> None:
     with st.expander("The CSV format, and a template"):
         st.markdown(HELP)
-        st.dataframe(format_frame(), hide_index=True, width="stretch")
+        widgets.frame(format_frame())
         st.download_button("Download the template (CSV)", template_csv(), file_name="fleet-import-template.csv",
                            mime="text/csv")
 
@@ -75,7 +75,7 @@ def _preview(plan: ImportPlan) -> None:
         for line in plan.messages(limit=5):
             st.markdown(f"- {line}")
         table = _problems_table(plan)
-        st.dataframe(table.head(SHOWN_PROBLEMS), hide_index=True, width="stretch")
+        widgets.frame(table.head(SHOWN_PROBLEMS))
         if len(table) > SHOWN_PROBLEMS:
             st.caption(f"Showing {SHOWN_PROBLEMS:,} of {len(table):,} problems; download them all below.")
         st.download_button("Download the problems (CSV)", to_csv_bytes(table), file_name="problems.csv",
@@ -89,7 +89,7 @@ def _rows(plan: ImportPlan) -> None:
     which = st.selectbox("Show the rows", list(OUTCOMES), key="import.rows")
     outcomes = plan.outcomes()
     shown = outcomes[outcomes["outcome"].isin(OUTCOMES[which])]
-    st.dataframe(shown.head(SHOWN_ROWS), hide_index=True, width="stretch")
+    widgets.frame(shown.head(SHOWN_ROWS))
     if len(shown) > SHOWN_ROWS:
         st.caption(f"Showing the first {SHOWN_ROWS:,} of {len(shown):,} rows.")
 

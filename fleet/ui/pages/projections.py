@@ -132,10 +132,10 @@ def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFra
     crossings = views.crossings_table(outlook)
     st.markdown("**When each line is crossed** (historical from the estimates; projected from the latest figure "
                 "at the fitted rate, with the dates at the fast and slow ends of the rate's 80 % interval)")
-    st.dataframe(crossings, hide_index=True, width="stretch")
+    widgets.frame(crossings)
     widgets.download(ctx, crossings, f"{name} milestone crossings", extra=[*settings, run.describe()])
     with st.expander("The fits in numbers"):
-        st.dataframe(views.fit_table(outlook), hide_index=True, width="stretch")
+        widgets.frame(views.fit_table(outlook))
 
 
 def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, scen: str) -> None:
@@ -162,7 +162,7 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
     crossings = cached.top_crossings(ctx.version, ctx.filters, fmt, tuple(holders), run, until)
     st.markdown(f"**When each crosses the GPT-4 lines** (historical, or projected from its own fit up to "
                 f"{until:%Y-%m-%d}; pick an organisation above for the bands)")
-    st.dataframe(crossings, hide_index=True, width="stretch")
+    widgets.frame(crossings)
     widgets.download(ctx, crossings, f"Top {top} crossing dates", extra=[f"format: dense {fmt}", run.describe()])
 
 

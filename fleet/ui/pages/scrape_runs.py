@@ -15,7 +15,7 @@ from fleet.db import read_session
 from fleet.ingest.audit import audit_frame
 from fleet.ingest.scrapers import REGISTRY
 from fleet.ingest.scrapers.provenance import documents_frame, runs_frame
-from fleet.ui import cached
+from fleet.ui import cached, widgets
 from fleet.ui.page import page
 from fleet.view_state import Param, choice, number_in
 
@@ -46,8 +46,8 @@ def _details(batch_id: int) -> None:
         documents = documents_frame(session, batch_id)
         audit = audit_frame(session, batch_id=batch_id, action="batch.scraper", limit=1)
     st.subheader(f"Run {batch_id}: documents")
-    st.dataframe(documents.rename(columns={"size_bytes": "size (bytes)", "stored_bytes": "kept (bytes, gzip)"}),
-                 hide_index=True, width="stretch", column_config={"url": st.column_config.LinkColumn()})
+    widgets.frame(documents.rename(columns={"size_bytes": "size (bytes)", "stored_bytes": "kept (bytes, gzip)"}),
+                  column_config={"url": st.column_config.LinkColumn()})
     if audit.empty:
         return
     after = audit.iloc[0]["after"] or {}
@@ -72,8 +72,8 @@ def render() -> None:
             st.info("No scrape has been committed yet. Editors run scrapers on the Scrapers page or with "
                     "`python -m fleet scrape NAME`.")
             return
-        st.dataframe(runs_table(runs), hide_index=True, width="stretch",
-                     column_config={"URL": st.column_config.LinkColumn()})
+        widgets.frame(runs_table(runs),
+                      column_config={"URL": st.column_config.LinkColumn()})
         options = [0, *runs["id"].tolist()]
         if ctx.value("run") not in options:
             st.warning(f"Run {ctx.value('run')} is not a scrape run{' of this source' if ctx.value('source') else ''}.")

@@ -19,7 +19,7 @@ from fleet.ingest.errors import IngestError
 from fleet.ingest.scrapers import REGISTRY, ScraperError, get, proposals
 from fleet.ingest.scrapers.fetch import DEFAULT_USER_AGENT, Fetcher, FetchPolicy, make_client
 from fleet.ingest.scrapers.runner import Job, Runner
-from fleet.ui import cached
+from fleet.ui import cached, widgets
 from fleet.ui.editor import need_editor
 from fleet.ui.page import page
 
@@ -70,22 +70,21 @@ def _show_plan(plan) -> None:
     if plan.produces.value == "chips":
         table = pd.DataFrame([{"chip": p.chip_name, "action": p.action, "changes": p.describe(), "state": p.state}
                               for p in plan.proposals])
-        st.dataframe(table, hide_index=True, width="stretch")
+        widgets.frame(table)
         return
     st.subheader("By organisation")
-    st.dataframe(plan.by_organisation(), hide_index=True, width="stretch")
+    widgets.frame(plan.by_organisation())
     changes = plan.rows[plan.rows["state"] != "unchanged"] if len(plan.rows) else plan.rows
     if len(changes):
         st.subheader("Rows that would be written")
-        st.dataframe(changes[["state", "organisation", "label", "before"]].rename(
-            columns={"label": "scraped", "before": "stored (source)"}), hide_index=True, width="stretch")
+        widgets.frame(changes[["state", "organisation", "label", "before"]].rename(
+            columns={"label": "scraped", "before": "stored (source)"}))
     if len(plan.problems):
         st.subheader("Rejected rows (never written)")
-        st.dataframe(plan.problems[["row", "column", "value", "reason", "organisation"]], hide_index=True,
-                     width="stretch")
+        widgets.frame(plan.problems[["row", "column", "value", "reason", "organisation"]])
     if len(plan.gone):
         st.subheader("No longer in the source (kept; retract by hand if wrong)")
-        st.dataframe(plan.gone[["organisation", "label", "id"]], hide_index=True, width="stretch")
+        widgets.frame(plan.gone[["organisation", "label", "id"]])
     if plan.created_organisations():
         st.info("New organisations would be created: " + ", ".join(plan.created_organisations()))
 
@@ -124,7 +123,7 @@ def _proposals(actor: Actor) -> None:
                    "without an editor's decision.")
         return
     pending["changes"] = pending["changes"].map(lambda c: ", ".join(f"{k}: {v[0]} → {v[1]}" for k, v in c.items()))
-    st.dataframe(pending[["id", "chip_name", "action", "changes", "batch_id"]], hide_index=True, width="stretch")
+    widgets.frame(pending[["id", "chip_name", "action", "changes", "batch_id"]])
     chosen = st.selectbox("Proposal", pending["id"].tolist(), key="scrapers.proposal",
                           format_func=lambda i: f"{i}: {pending.set_index('id').at[i, 'chip_name']}")
     note = st.text_input("Note (why)", key="scrapers.note")
@@ -145,8 +144,8 @@ def render() -> None:
         st.title("Scrapers")
         st.caption("Each source is fetched, checked with the CSV import's rules and compared with the store; "
                    "scraped rows never overwrite another source's. Past runs: the Scrape runs page.")
-        st.dataframe(sources_table(), hide_index=True, width="stretch",
-                     column_config={"about": st.column_config.LinkColumn()})
+        widgets.frame(sources_table(),
+                      column_config={"about": st.column_config.LinkColumn()})
         actor = need_editor("run a scraper or decide chip proposals")
         if actor is None:
             return

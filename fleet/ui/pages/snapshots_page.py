@@ -15,7 +15,7 @@ from fleet.auth import AuthError
 from fleet.db import read_session
 from fleet.snapshot_admin import delete, expire, list_frame, retitle
 from fleet.snapshots import SnapshotError
-from fleet.ui import cached
+from fleet.ui import cached, widgets
 from fleet.ui.editor import need_editor
 
 
@@ -75,6 +75,6 @@ def render() -> None:
     if frame.empty:
         st.info("No snapshots yet. Press **Share snapshot** on any page to make one.")
         return
-    st.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"link": st.column_config.LinkColumn("link")})
+    widgets.frame(frame,
+                  column_config={"link": st.column_config.LinkColumn("link")})
     _actions(actor, frame)

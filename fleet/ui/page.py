@@ -65,14 +65,14 @@ class PageContext:
         self.shown[view] = frame
         widgets.table(self, frame, view, extra=extra, **kwargs)
 
-    def nothing_found(self, message: str) -> None:
+    def nothing_found(self, message: str, **info_kwargs) -> None:
         """Say that nothing matches; a view travelling back with *Known at* says that too, as the
         store may not have held the estimates yet -- the usual cause when the filters look wide."""
         known = self.filters.known_at
         if known is not None:
             message += (f" This view shows the store as it was known at {known:%Y-%m-%d %H:%M} UTC (Known at, "
                         "in the sidebar): clear it to include everything recorded since.")
-        st.info(message)
+        st.info(message, **info_kwargs)
 
     def today(self) -> date:
         """The day "now" means on this page: today; the day a time-travelling view went to; in a

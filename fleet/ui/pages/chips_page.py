@@ -33,7 +33,7 @@ def render() -> None:
                    "H100e (no chip named).")
         families, vendors = tables["families"], tables["vendors"]
         if families.empty:
-            st.info("No estimates match these filters. On an empty store, run `python -m fleet seed`.")
+            ctx.nothing_found("No estimates match these filters. On an empty store, run `python -m fleet seed`.")
         else:
             excluded = int(families.loc[families["Date"] == families["Date"].max(),
                                         "Chip figures without a spec (left out)"].max())

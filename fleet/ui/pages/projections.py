@@ -111,7 +111,7 @@ def projection_note(outlook) -> None:
 def one_organisation(ctx, name: str, holder_id: int, fmt: str, lines: pd.DataFrame, until, run, scen: str) -> None:
     outlook, _ = cached.holder_outlook(ctx.version, ctx.filters, holder_id, fmt, run, until, scen)
     if outlook.observed.empty:
-        st.info(f"No estimates of {name} match these settings by {ctx.filters.as_of:%Y-%m-%d}.", icon="🔍")
+        ctx.nothing_found(f"No estimates of {name} match these settings by {ctx.filters.as_of:%Y-%m-%d}.", icon="🔍")
         return
     st.subheader(f"{name}: fleet compute and its projection to {until:%Y-%m-%d}")
     fit_summary(outlook)
@@ -142,7 +142,7 @@ def top_n(ctx, series: pd.DataFrame, fmt: str, lines: pd.DataFrame, until, run, 
     top = int(ctx.value("top"))
     outlook, holders, _ = cached.total_outlook(ctx.version, ctx.filters, fmt, top, until, scen)
     if not holders:
-        st.info("No estimates match these settings.", icon="🔍")
+        ctx.nothing_found("No estimates match these settings.", icon="🔍")
         return
     st.subheader(f"Top {top} organisations together: growth and projection to {until:%Y-%m-%d}")
     fit_summary(outlook)
@@ -185,7 +185,8 @@ def render() -> None:
             st.caption("No milestone model runs in the store (nor GPT-4), so no lines are drawn.")
         series = fleet_compute(ctx, fmt)
         if series.empty:
-            st.info("No estimates match these settings. On an empty store, run `python -m fleet seed`.", icon="🔍")
+            ctx.nothing_found("No estimates match these settings. On an empty store, run `python -m fleet seed`.",
+                              icon="🔍")
         else:
             name = ctx.value("org")
             if name:

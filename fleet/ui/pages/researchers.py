@@ -54,8 +54,8 @@ def render() -> None:
         if note:
             st.caption(note)
         if table.empty:
-            st.info("No organisation has both H100e and a headcount for these settings. Headcounts come from "
-                    "Epoch AI's staff reports (`python -m fleet seed`, or the epoch-staff scraper).")
+            ctx.nothing_found("No organisation has both H100e and a headcount for these settings. Headcounts come from "
+                              "Epoch AI's staff reports (`python -m fleet seed`, or the epoch-staff scraper).")
         else:
             b = f.basis.value
             title = f"H100e ({b} basis) against headcount ({ctx.value('per')}), log-log"

@@ -68,8 +68,9 @@ def render() -> None:
         threshold_slider(ctx)
         tables = ctx.view()
         if tables["lorenz"].empty:
-            st.info("No organisation has an H100e figure for these filters. Widen the sidebar filters or move "
-                    "the as-of date; on an empty store, run `python -m fleet seed` to load the seed data.")
+            ctx.nothing_found("No organisation has an H100e figure for these filters. Widen the sidebar filters or "
+                              "move the as-of date; on an empty store, run `python -m fleet seed` to load the seed "
+                              "data.")
             return
         tiles(ctx, tables["summary"], "Split at the threshold")
         unknown_spec_note(ctx)

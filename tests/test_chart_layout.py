@@ -16,7 +16,9 @@ import pytest
 
 from fleet.charts_detail import MAX_TRACES, per_head_scatter, stacked
 from fleet.charts_overview import over_time_chart
+from fleet.charts_projection import run_chart
 from tests.browser import chromium, require_chromium
+from tests.test_charts_projection import MILESTONES, RUN_TABLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -54,6 +56,7 @@ FIGURES = {
     "chip families, share": lambda: stacked(_families(), "Chip family", "H100e (8bit basis)", "t", percent=True),
     "split over time": lambda: over_time_chart(_over_time()),
     "H100e per head": lambda: per_head_scatter(_heads(), "t", 20_000),
+    "largest trainable run over time": lambda: run_chart(RUN_TABLE, MILESTONES, "t"),
 }
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fleet.analytics import breakdown
 from fleet.view_state import Filters, Param, choice
@@ -55,7 +57,11 @@ def headcount_only(headcounts: pd.DataFrame, organisations: pd.DataFrame, ranked
     this page taken before it); the page says with it why so few organisations are plotted."""
     counted = headcounts if per == "any" else headcounts.loc[headcounts["kind"] == per]
     ids = counted.loc[counted["count"] > 0, "organisation_id"]
-    rows = organisations.loc[organisations["id"].isin(ids) & ~organisations["name"].isin(ranked_table["Organisation"])]
+    with_heads = organisations.loc[organisations["id"].isin(ids)]
+    # by Arrow: pandas' isin of Arrow text makes a scalar of each wanted name (~0.1 s for 10k organisations)
+    ranked = pc.is_in(pa.array(with_heads["name"], type=pa.string()),
+                      value_set=pa.array(ranked_table["Organisation"], type=pa.string()))
+    rows = with_heads.loc[~ranked.to_numpy(zero_copy_only=False)]
     return rows[["name", "parent"]].sort_values("name", ignore_index=True)
 
 

@@ -188,8 +188,8 @@ def total_table(outlook: Outlook, fmt: str) -> pd.DataFrame:
                            low: obs["peak_flops_low"], high: obs["peak_flops_high"]})]
     if "peak_flops_median" in outlook.projected:
         proj = outlook.projected
-        parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": PROJECTION, col: proj["peak_flops_median"], low: proj["peak_flops_low"],
-                                   high: proj["peak_flops_high"]}))
+        parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": PROJECTION, col: proj["peak_flops_median"],
+                                   low: proj["peak_flops_low"], high: proj["peak_flops_high"]}))
         if "peak_flops_median_scen" in proj:
             parts.append(pd.DataFrame({"Date": proj["date"].dt.date, "Line": "projection + scenarios",
                                        col: proj["peak_flops_median_scen"]}))

@@ -38,6 +38,8 @@ def test_project_prints_the_fit_the_horizon_and_the_crossings(seeded_url):
     low, high = fit["growth_per_year_low"], fit["growth_per_year_high"]  # the band: the rate's ends, compounded
     assert horizon["h100e_high"] / horizon["h100e_median"] == pytest.approx((high / fit["growth_per_year"]) ** 2,
                                                                             rel=0.01)
+    assert horizon["h100e_low"] / horizon["h100e_median"] == pytest.approx((low / fit["growth_per_year"]) ** 2,
+                                                                           rel=0.01)
     assert horizon["run_flop_median"] > 0
     crossings = {c["milestone"]: c for c in report["crossings"]}
     assert {"GPT-4", "GPT-4 × 5", "GPT-4 × 20", "GPT-4 × 100"} <= set(crossings)

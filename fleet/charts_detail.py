@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from fleet.charts_projection import FONT, PALETTE, TEMPLATE, empty, safe
+from fleet.charts_projection import FONT, PALETTE, TEMPLATE, empty, rgba, safe
 from fleet.views.overview import short_number
 
 # One colour per area a stacked chart can show (MAX_TRACES), each at least 26 CIE76 ΔE from every
@@ -94,11 +94,6 @@ def _colours(names: list, folded: bool) -> list[str]:
     return [FOLD_GREY if name in others else next(palette) for name in names]
 
 
-def _rgba(colour: str, alpha: float) -> str:
-    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({red},{green},{blue},{alpha})"
-
-
 def _share_title(value: str) -> str:
     """"H100e (8bit basis)" -> "Share of tracked H100e (%, 8bit basis)"."""
     unit, _, basis = value.partition(" (")
@@ -128,7 +123,7 @@ def stacked(table: pd.DataFrame, group: str, value: str, title: str, *, percent:
         traces.append(go.Scatter(
             x=x, y=y, name=safe(str(name)), mode="lines", line={"color": colour, "width": 2 if lines else 0.5,
                                                                  "shape": "hv" if step else "linear"},
-            fillcolor=None if lines else _rgba(colour, 0.85),
+            fillcolor=None if lines else rgba(colour, 0.85),
             stackgroup=None if lines else "one", groupnorm="percent" if percent and i == 0 else None))
     fig = go.Figure(data=traces)
     layout(fig, title)

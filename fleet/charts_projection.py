@@ -69,10 +69,11 @@ def band(fig: go.Figure, x, low, high, colour: str, name: str) -> None:
     fig.add_scatter(x=rows["x"], y=rows["high"], mode="lines", line={"width": 0}, showlegend=False,
                     hoverinfo="skip", legendgroup=name)
     fig.add_scatter(x=rows["x"], y=rows["low"], mode="lines", line={"width": 0}, fill="tonexty",
-                    fillcolor=_transparent(colour), name=f"{name} range", hoverinfo="skip", legendgroup=name)
+                    fillcolor=rgba(colour), name=f"{name} range", hoverinfo="skip", legendgroup=name)
 
 
-def _transparent(colour: str, alpha: float = 0.15) -> str:
+def rgba(colour: str, alpha: float = 0.15) -> str:
+    """A ``#rrggbb`` colour at ``alpha`` opacity."""
     r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
 

@@ -147,9 +147,8 @@ def model_runs(ctx, runs, view: str) -> None:
     """A model-runs table: training compute in scientific notation (as text, ``scientific`` says why),
     chip counts with separators."""
     runs = runs.assign(**{"Training compute (FLOP)": scientific(runs["Training compute (FLOP)"])})
-    ctx.table(runs, view, column_config={
-            "Chips": st.column_config.NumberColumn(format="localized"),
-            "Source": st.column_config.LinkColumn(display_text="source")})
+    ctx.table(runs, view, column_config={"Chips": st.column_config.NumberColumn(format="localized"),
+                                         "Source": st.column_config.LinkColumn(display_text="source")})
 
 
 if __name__ == "__main__":

@@ -297,3 +297,13 @@ def test_an_organisation_named_like_html_with_one_estimate_renders_as_text(db_ur
     assert any("One estimate so far" in c.value for c in at.caption)
     for script in (_countries, _researchers):
         ok(open_page(db_url, script, as_of="2024-06-30"))
+
+
+def test_the_coverage_note_names_ten_organisations_and_counts_the_rest():
+    from fleet.ui.pages.researchers import named
+
+    few = pd.DataFrame({"name": ["Lab A", "Lab B"], "parent": [None, "Parent *Co*"]})
+    assert named(few) == "Lab A, Lab B (part of Parent \\*Co\\*)"
+    many = pd.DataFrame({"name": [f"Lab {i:04d}" for i in range(7518)], "parent": None})
+    text = named(many)
+    assert text.startswith("Lab 0000, Lab 0001") and text.endswith("Lab 0009 and 7,508 more")

@@ -13,6 +13,7 @@ from fleet.views.organisation import h100e_col
 from fleet.views.researchers import PARAMS, headcount_only
 from fleet.vocab import GPU_RICH_H100E
 
+NAMED = 10  # organisations named in the coverage note; the rest counted
 PER_LABEL = {"staff": "staff", "researchers": "researchers", "any": "any (staff preferred)"}
 
 
@@ -30,13 +31,20 @@ def coverage(ctx, table, without) -> str:
     text += f" The store's headcounts (Epoch AI's staff reports) cover {n + len(unranked)} organisation(s)."
     if unranked.empty:
         return text
-    # names are user text: shown literally
-    names = [md(name) + (f" (part of {md(parent)})" if isinstance(parent, str) else "")
-             for name, parent in unranked.itertuples(index=False)]
     hint = (" Labs renting their compute from clouds count it with the sidebar's “Count leased/rented capacity "
             "under: user”." if ctx.filters.attribute_to == "owner" else "")
-    return (f"{text} The other {len(unranked)} hold no H100e of their own under these settings: "
-            f"{', '.join(names)}.{hint}")
+    return (f"{text} The other {len(unranked):,} hold no H100e of their own under these settings: "
+            f"{named(unranked)}.{hint}")
+
+
+def named(unranked, limit: int = NAMED) -> str:
+    """The first ``limit`` organisations (name, and parent where there is one), then how many more:
+    a big store has thousands with a headcount and no H100e, too many for a caption."""
+    # names are user text: shown literally
+    names = [md(name) + (f" (part of {md(parent)})" if isinstance(parent, str) else "")
+             for name, parent in unranked.head(limit).itertuples(index=False)]
+    more = len(unranked) - limit
+    return ", ".join(names) + (f" and {more:,} more" if more > 0 else "")
 
 
 def render() -> None:
